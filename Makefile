@@ -1,0 +1,29 @@
+# The two commands of the README: `make demo` and `make test`. Both set up .venv if needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.tfgrade-installed
+
+.PHONY: demo test lint typecheck clean setup
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[tf,test]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/tfgrade grade examples/sample_class --out demo-out --lang en
+	@echo "Reports: demo-out/index.html · gradebook: demo-out/gradebook.csv"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check grader tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) demo-out build dist test-artifacts

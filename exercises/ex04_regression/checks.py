@@ -1,0 +1,312 @@
+"""Checks of ex04_regression: gradient descent with GradientTape, then a Keras regressor.
+
+Runs on the trusted side: the sandbox trains the student's model and answers predictions;
+the held-out mpg values and the error computed from them never leave this process.
+Partial credit: a check below its full-points line fails with `score_fraction` in its
+details (the share of its points it still earns, from grader.metrics.partial_credit).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader import datasets, metrics
+from grader.checking import fail
+from grader.specs import ModelHandle, ModelSpec, OpaqueValue, TensorValue
+
+# Layers that pass their input through unchanged (for finding the real output activation).
+PASS_THROUGH = {"Dropout", "Flatten", "Reshape", "ActivityRegularization", "GaussianNoise",
+                "GaussianDropout", "AlphaDropout"}
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    x: np.ndarray
+    y: np.ndarray
+    w: float
+    b: float
+
+
+@dataclass
+class Called:
+    """What a student call returned, with what the sandbox saw during that very call."""
+
+    value: Any
+    events: dict[str, int]
+    duration_s: float
+    reported: bool = False          # the full "wrong kind of value" message is given once
+
+
+@pytest.fixture(scope="module")
+def line(student: Any, params: dict[str, Any]) -> LineProblem:
+    # The course seed joins the exercise's own: another course draws another line.
+    rng = np.random.default_rng([int(params["line_seed"]), int(student.seed)])
+    n = int(params["line_points"])
+    signs = rng.choice([-1.0, 1.0], size=2)
+    w, b = signs * rng.uniform(params["line_min_abs"], params["line_max_abs"], size=2)
+    x = rng.uniform(-1.0, 1.0, n).astype(np.float32)
+    y = (w * x + b + rng.normal(0.0, params["line_noise"], n)).astype(np.float32)
+    return LineProblem(x, y, float(w), float(b))
+
+
+@pytest.fixture(scope="module")
+def line_fit(student: Any, line: LineProblem) -> Called:
+    value = student.call("fit_line", line.x, line.y)
+    return Called(value, dict(student.last.events), student.last.duration_s)
+
+
+@pytest.fixture(scope="module")
+def split(exercise: Any) -> datasets.Split:
+    return datasets.load(exercise.id, exercise.data, base_dir=exercise.folder)
+
+
+@pytest.fixture(scope="module")
+def trained(student: Any, split: datasets.Split) -> Called:
+    value = student.train("train_regressor", np.array(split.x_train), np.array(split.y_train))
+    return Called(value, dict(student.last.events), student.last.duration_s)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def describe(value: Any) -> str:
+    """A short, language-neutral name for what came back from the sandbox."""
+    if value is None:
+        return "None"
+    if isinstance(value, TensorValue):
+        return f"tf.Tensor/tf.Variable ({value.dtype}) = {value.array.tolist()!r}"[:120]
+    if isinstance(value, np.ndarray):
+        kind = "NumPy scalar" if value.ndim == 0 else f"numpy.ndarray {value.shape}"
+        return f"{kind} ({value.dtype}) = {value.tolist()!r}"[:120]
+    if isinstance(value, ModelHandle):
+        return "keras.Model"
+    if isinstance(value, OpaqueValue):
+        return value.type_name
+    return f"{type(value).__name__} {value!r}"[:120]
+
+
+def number(value: Any) -> float | None:
+    """The number a value stands for: Python number, 0-d array or one-value tensor."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    array = value.array if isinstance(value, TensorValue) else value
+    if isinstance(array, np.ndarray) and array.size == 1 and array.dtype.kind in "iuf":
+        return float(array.reshape(()).item())
+    return None
+
+
+def require_pair(called: Called) -> tuple[Any, Any]:
+    value = called.value
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return value[0], value[1]
+    if not called.reported:
+        called.reported = True
+        fail(es=f"fit_line debe devolver la tupla (w, b); devolvió {describe(value)}",
+             en=f"fit_line must return the tuple (w, b); it returned {describe(value)}",
+             expected="(w, b)", found=describe(value))
+    fail(es="no evaluado: fit_line no devolvió (w, b) (ver la primera comprobación)",
+         en="not evaluated: fit_line did not return (w, b) (see the first check)")
+
+
+def require_model(called: Called) -> ModelSpec:
+    if isinstance(called.value, ModelHandle):
+        return called.value.spec
+    if not called.reported:
+        called.reported = True
+        fail(es=f"train_regressor debe devolver el keras.Model entrenado; devolvió {describe(called.value)}",
+             en=f"train_regressor must return the trained keras.Model; it returned {describe(called.value)}",
+             expected="keras.Model", found=describe(called.value))
+    fail(es="no evaluado: train_regressor no devolvió un modelo (ver la primera comprobación)",
+         en="not evaluated: train_regressor did not return a model (see the first check)")
+
+
+def output_activation(spec: ModelSpec) -> str | None:
+    """The activation applied last: an Activation/Softmax layer, or the last real layer's."""
+    for layer in reversed(spec.layers):
+        if layer.type == "Softmax":
+            return "softmax"
+        if layer.type == "Activation":
+            return layer.activation
+        if layer.type in PASS_THROUGH:
+            continue
+        return layer.activation or "linear"
+    return None
+
+
+def output_units(spec: ModelSpec) -> int | None:
+    shape = spec.output_shape
+    return shape[-1] if shape else None
+
+
+def last_curves(spec: ModelSpec) -> dict[str, Any]:
+    """Details for the report: the curves of the model's last fit (if it was fitted here)."""
+    if not spec.histories:
+        return {}
+    last = spec.histories[-1]
+    return {"curves": last.get("curves", {}), "epochs": last.get("epochs", 0), "fits": len(spec.histories)}
+
+
+def has_normalisation(spec: ModelSpec) -> bool:
+    return any(layer.type in ("Normalization", "BatchNormalization", "LayerNormalization")
+               for layer in spec.layers)
+
+
+# --------------------------------------------------------------------------- part A: fit_line
+
+
+def test_fit_line_recovers_line(line_fit: Called, line: LineProblem, params: dict[str, Any],
+                                record: Any) -> None:
+    w_value, b_value = require_pair(line_fit)
+    w, b = number(w_value), number(b_value)
+    tol = float(params["line_tolerance"])
+    want = f"w ≈ {line.w:.3f}, b ≈ {line.b:.3f} (±{tol:g})"
+    if w is None or b is None:
+        found = f"w = {describe(w_value)}, b = {describe(b_value)}"
+        fail(es=f"fit_line debe devolver dos números; devolvió {found}",
+             en=f"fit_line must return two numbers; it returned {found}", expected=want, found=found)
+    found = f"w = {w:.3f}, b = {b:.3f}"
+    if not (math.isfinite(w) and math.isfinite(b)):
+        fail(es=f"se esperaba {want}, hay {found}: el descenso diverge (¿signo del paso o tasa de aprendizaje?)",
+             en=f"expected {want}, found {found}: gradient descent diverges (sign of the step or learning rate?)",
+             expected=want, found=found)
+    if abs(w - line.w) > tol or abs(b - line.b) > tol:
+        fail(es=f"se esperaba {want}, hay {found}. Si se queda a medio camino, comprueba que das "
+                "`epochs` pasos y que actualizas con w.assign_sub(learning_rate * dw) (igual con b)",
+             en=f"expected {want}, found {found}. If it stops half-way, check that you take `epochs` "
+                "steps and update with w.assign_sub(learning_rate * dw) (the same for b)",
+             expected=want, found=found)
+    record(es=f"{found} (verdadero: w = {line.w:.3f}, b = {line.b:.3f})",
+           en=f"{found} (true: w = {line.w:.3f}, b = {line.b:.3f})",
+           w=w, b=b, w_true=line.w, b_true=line.b, duration_s=round(line_fit.duration_s, 3))
+
+
+def test_fit_line_uses_gradient_tape(line_fit: Called, params: dict[str, Any], record: Any) -> None:
+    calls = int(line_fit.events.get("gradient_tape_gradient", 0))
+    if calls < int(params["min_tape_gradients"]):
+        fail(es="fit_line no llamó a tape.gradient(...): el ejercicio es el descenso de gradiente con "
+                "tf.GradientTape, no una fórmula cerrada ni np.polyfit",
+             en="fit_line never called tape.gradient(...): the exercise is gradient descent with "
+                "tf.GradientTape, not a closed form or np.polyfit",
+             expected="tf.GradientTape().gradient(...)", found=f"{calls} tape.gradient calls")
+    record(es=f"{calls} llamadas a tape.gradient", en=f"{calls} tape.gradient calls", tape_gradients=calls)
+
+
+def test_fit_line_returns_floats(line_fit: Called) -> None:
+    pair = require_pair(line_fit)
+    wrong = [(name, v) for name, v in zip(("w", "b"), pair, strict=True) if type(v) is not float]
+    if not wrong:
+        return
+    found = "; ".join(f"{name}: {describe(v)}" for name, v in wrong)
+    if any(isinstance(v, TensorValue) for _, v in wrong):
+        hint_es, hint_en = ("devuelve float(w.numpy()) en lugar del tensor o la variable",
+                            "return float(w.numpy()) instead of the tensor or variable")
+    elif any(isinstance(v, np.ndarray) for _, v in wrong):
+        hint_es, hint_en = ("un escalar de NumPy no es un float de Python: usa float(...)",
+                            "a NumPy scalar is not a Python float: use float(...)")
+    else:
+        hint_es, hint_en = "convierte con float(...)", "convert with float(...)"
+    fail(es=f"se esperaban dos float de Python; {found}: {hint_es}",
+         en=f"two Python floats were expected; {found}: {hint_en}", expected="(float, float)", found=found)
+
+
+# --------------------------------------------------------------------------- part B: train_regressor
+
+
+def test_regressor_output_and_loss(trained: Called, params: dict[str, Any], record: Any) -> None:
+    spec = require_model(trained)
+    layers = spec.summary_rows()
+    if not spec.compiled:
+        fail(es="el modelo no está compilado: llama a model.compile(optimizer=\"adam\", loss=\"mse\") "
+                "antes de model.fit(...)",
+             en="the model is not compiled: call model.compile(optimizer=\"adam\", loss=\"mse\") "
+                "before model.fit(...)", expected="compiled", found="not compiled", layers=layers)
+    units, activation = output_units(spec), output_activation(spec)
+    if units != 1:
+        fail(es=f"una regresión de mpg necesita una sola salida: se esperaba Dense(1), la salida tiene "
+                f"forma {spec.output_shape}",
+             en=f"an mpg regression needs a single output: expected Dense(1), the output has shape "
+                f"{spec.output_shape}", expected="(None, 1)", found=spec.output_shape, layers=layers)
+    allowed = list(params["output_activations"])
+    if activation not in allowed:
+        if activation == "sigmoid":
+            why_es = ("una sigmoid aplasta la salida a (0, 1), pero mpg va de 9 a 47: "
+                      "el modelo nunca puede acertar")
+            why_en = "a sigmoid squeezes the output into (0, 1), but mpg goes from 9 to 47: the model can never be right"
+        elif activation == "relu":
+            why_es = "una relu no baja de 0 y deja de aprender cuando se queda en 0"
+            why_en = "a relu cannot go below 0 and stops learning when it gets stuck at 0"
+        else:
+            why_es = f"'{activation}' limita o deforma los valores que el modelo puede predecir"
+            why_en = f"'{activation}' limits or bends the values the model can predict"
+        fail(es=f"la salida de una regresión es lineal: se esperaba Dense(1) sin activación, hay "
+                f"activación {activation}; {why_es}",
+             en=f"a regression output is linear: expected Dense(1) with no activation, found activation "
+                f"{activation}; {why_en}", expected="linear", found=activation, layers=layers)
+    losses = list(params["regression_losses"])
+    if spec.loss not in losses:
+        fail(es=f"la pérdida {spec.loss} no es de regresión: usa \"mse\" o \"mae\" "
+                "(las entropías cruzadas son para clasificar)",
+             en=f"the loss {spec.loss} is not a regression loss: use \"mse\" or \"mae\" "
+                "(cross-entropies are for classification)",
+             expected=" | ".join(losses), found=spec.loss, layers=layers)
+    record(es=f"salida Dense(1) lineal, pérdida {spec.loss}, {spec.n_params} parámetros",
+           en=f"linear Dense(1) output, loss {spec.loss}, {spec.n_params} parameters", layers=layers)
+
+
+def test_regressor_mae(trained: Called, split: datasets.Split, params: dict[str, Any], record: Any) -> None:
+    spec = require_model(trained)
+    outputs = trained.value.predict(np.array(split.x_test))
+    try:
+        predictions = metrics.outputs_to_values(outputs, split.n_test)
+    except metrics.PredictionShapeError as exc:
+        fail(es=exc.msg.es, en=exc.msg.en, expected=f"({split.n_test}, 1)", found=list(np.shape(outputs)))
+    mae = metrics.mean_absolute_error(split.y_test, predictions.values)
+    full_at, zero_at = float(params["mae_full_at"]), float(params["mae_zero_at"])
+    fraction = metrics.partial_credit(mae, full_at, zero_at)
+    shown = f"{mae:.2f}" if math.isfinite(mae) else "∞"
+    details = {**last_curves(spec), "mae": mae if math.isfinite(mae) else None, "n_test": split.n_test,
+               "n_invalid": predictions.n_invalid}
+    if fraction >= 1.0:
+        record(es=f"error absoluto medio {shown} mpg en {split.n_test} coches que el modelo no había visto "
+                  f"(puntos completos hasta {full_at:g})",
+               en=f"mean absolute error {shown} mpg on {split.n_test} cars the model had not seen "
+                  f"(full points up to {full_at:g})", **details)
+        return
+    hints_es, hints_en = [], []
+    if predictions.note is not None:
+        hints_es.append(predictions.note.es)
+        hints_en.append(predictions.note.en)
+    if output_activation(spec) not in list(params["output_activations"]):
+        hints_es.append(f"la salida usa activación {output_activation(spec)}: una regresión necesita una salida lineal")
+        hints_en.append(f"the output uses activation {output_activation(spec)}: a regression needs a linear output")
+    if not has_normalisation(spec):
+        hints_es.append("las características tienen escalas muy distintas (weight ≈ 3000, origin 1-3), lo que "
+                        "frena el aprendizaje: añade keras.layers.Normalization adaptada con x_train como primera capa")
+        hints_en.append("the features have very different scales (weight ≈ 3000, origin 1-3), which slows "
+                        "learning: add keras.layers.Normalization adapted on x_train as the first layer")
+    else:
+        hints_es.append("prueba más épocas o una tasa de aprendizaje algo mayor y mira la curva de pérdida")
+        hints_en.append("try more epochs or a somewhat larger learning rate and look at the loss curve")
+    fail(es=f"error absoluto medio {shown} mpg en los {split.n_test} coches reservados; puntos completos "
+            f"con ≤ {full_at:g}, 0 puntos con ≥ {zero_at:g} (obtienes el {fraction:.0%}). " + "; ".join(hints_es),
+         en=f"mean absolute error {shown} mpg on the {split.n_test} held-out cars; full points at "
+            f"≤ {full_at:g}, 0 points at ≥ {zero_at:g} (you earn {fraction:.0%}). " + "; ".join(hints_en),
+         expected=f"MAE ≤ {full_at:g}", found=round(mae, 4) if math.isfinite(mae) else "inf",
+         score_fraction=round(fraction, 4), **details)
+
+
+def test_regressor_trains_in_time(trained: Called, record: Any) -> None:
+    # A call over the limit raises StudentError("timeout") in the fixture: reaching here means
+    # train_regressor returned in time.
+    record(es=f"train_regressor tardó {trained.duration_s:.1f} s", en=f"train_regressor took {trained.duration_s:.1f} s",
+           duration_s=round(trained.duration_s, 3), fits=int(trained.events.get("fit", 0)))

@@ -1,0 +1,275 @@
+"""Checks of ex05_matrix_power: M^n on a chosen device, by square-and-multiply.
+
+Runs on the trusted side: the matrices and their float64 references are made here with
+NumPy; the sandbox only sends back the tensor (values, dtype, device), the number of
+matrix products it saw, the call's duration and the devices it has.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader.checking import fail, not_applicable, record
+from grader.specs import OpaqueValue, TensorValue
+from grader.student import StudentError
+
+ENTRY = "matrix_power"
+CPU = "/CPU:0"
+GPU = "/GPU:0"
+KINDS = {"orthogonal": ("ortogonal escalada", "scaled orthogonal"),
+         "stochastic": ("estocástica por filas", "row-stochastic")}
+
+
+# ---------------------------------------------------------------- matrices and references
+def orthogonal(size: int, seed: int, scale: float = 1.0) -> np.ndarray:
+    """scale·Q with Q orthogonal: ‖(scale·Q)^n‖₂ = scale^n, so powers neither blow up nor vanish."""
+    q, r = np.linalg.qr(np.random.default_rng(seed).standard_normal((size, size)))
+    q = q * np.sign(np.diag(r))       # a uniformly random orthogonal matrix
+    return (scale * q).astype(np.float32)
+
+
+def row_stochastic(size: int, seed: int) -> np.ndarray:
+    """Positive rows that sum to 1: every power is stochastic too (a Markov chain's n steps)."""
+    m = np.random.default_rng(seed).uniform(0.1, 1.0, (size, size))
+    return (m / m.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def reference(m: np.ndarray, n: int) -> np.ndarray:
+    """M^n in float64 of the very float32 matrix the student received."""
+    return np.linalg.matrix_power(m.astype(np.float64), n)
+
+
+def rel_error(found: np.ndarray, exact: np.ndarray) -> float:
+    """max |found − exact| / max |exact| (norm-wise: a tiny entry cannot blow it up); inf if unusable."""
+    if found.shape != exact.shape or found.dtype.kind not in "biuf":
+        return math.inf
+    err = float(np.max(np.abs(found.astype(np.float64) - exact)) / (np.max(np.abs(exact)) or 1.0))
+    return err if math.isfinite(err) else math.inf
+
+
+def products_needed(n: int) -> int:
+    """Products of square-and-multiply: ⌊log2 n⌋ squarings + (ones in binary − 1) multiplies."""
+    return 0 if n <= 1 else (n.bit_length() - 1) + (bin(n).count("1") - 1)
+
+
+def product_limit(n: int) -> int:
+    return 2 * math.ceil(math.log2(n))
+
+
+# ---------------------------------------------------------------- describing what came back
+def as_array(value: Any) -> np.ndarray | None:
+    """The numbers of a tensor or NumPy array; None for anything else."""
+    if isinstance(value, TensorValue):
+        return np.asarray(value.array)
+    if isinstance(value, np.ndarray):
+        return value
+    return None
+
+
+def describe(value: Any) -> str:
+    if isinstance(value, TensorValue):
+        return f"tf.Tensor {value.dtype} {tuple(value.array.shape)}"
+    if isinstance(value, np.ndarray):
+        return f"numpy.ndarray {value.dtype} {value.shape}"
+    if isinstance(value, OpaqueValue):
+        return value.type_name
+    return f"{type(value).__name__} {value!r}"[:80]
+
+
+def power_error(value: Any, m: np.ndarray, n: int) -> float:
+    found = as_array(value)
+    return math.inf if found is None else rel_error(found, reference(m, n))
+
+
+@pytest.fixture(scope="module")
+def matrices(params: dict[str, Any]) -> dict[str, np.ndarray]:
+    size, seed = int(params["size"]), int(params["seed"])
+    return {"orthogonal": orthogonal(size, seed, float(params["orthogonal_scale"])),
+            "stochastic": row_stochastic(size, seed + 1)}
+
+
+# ---------------------------------------------------------------- checks
+def test_correct(student: Any, params: dict[str, Any], matrices: dict[str, np.ndarray]) -> None:
+    tol = float(params["rel_tol"])
+    wrong_es: list[str] = []
+    wrong_en: list[str] = []
+    worst = 0.0
+    for kind, m in matrices.items():
+        for n in params["powers"]:
+            value = student.call(ENTRY, m, int(n), CPU)
+            if as_array(value) is None:
+                fail(es=f"matrix_power(M, {n}) debe devolver un tf.Tensor; devolvió {describe(value)}",
+                     en=f"matrix_power(M, {n}) must return a tf.Tensor; it returned {describe(value)}",
+                     expected="tf.Tensor", found=describe(value))
+            err = power_error(value, m, int(n))
+            worst = max(worst, err)
+            if err <= tol:
+                continue
+            shape = as_array(value).shape  # type: ignore[union-attr]
+            what_es = (f"forma {shape}, se esperaba {m.shape}" if shape != m.shape
+                       else f"error relativo {err:.1e} > {tol:.0e}")
+            what_en = (f"shape {shape}, expected {m.shape}" if shape != m.shape
+                       else f"relative error {err:.1e} > {tol:.0e}")
+            hint = (" — M^0 es la identidad", " — M^0 is the identity") if n == 0 else ("", "")
+            wrong_es.append(f"n = {n} (matriz {KINDS[kind][0]}): {what_es}{hint[0]}")
+            wrong_en.append(f"n = {n} ({KINDS[kind][1]} matrix): {what_en}{hint[1]}")
+    if wrong_es:
+        fail(es="M^n no coincide con la referencia en float64: " + "; ".join(wrong_es),
+             en="M^n does not match the float64 reference: " + "; ".join(wrong_en),
+             expected=f"max |M^n − ref| / max |ref| ≤ {tol:.0e}", found="; ".join(wrong_en))
+    powers = ", ".join(str(n) for n in params["powers"])
+    record(es=f"M^n correcto para n = {powers} (error relativo máximo {worst:.1e})",
+           en=f"M^n correct for n = {powers} (largest relative error {worst:.1e})", max_rel_error=worst)
+
+
+def _check_device(student: Any, m: np.ndarray, n: int, device: str) -> None:
+    value = student.call(ENTRY, m, n, device)
+    wanted = device.lstrip("/")
+    if not isinstance(value, TensorValue):
+        fail(es=f"con device=\"{device}\" se esperaba un tf.Tensor en {wanted}; la función devolvió "
+                f"{describe(value)}, que no está en ningún dispositivo",
+             en=f"with device=\"{device}\" a tf.Tensor on {wanted} was expected; the function returned "
+                f"{describe(value)}, which lives on no device",
+             expected=wanted, found=describe(value))
+    if not value.device.endswith(wanted):
+        fail(es=f"con device=\"{device}\" el resultado debe estar en {wanted}, pero está en "
+                f"{value.device or 'un dispositivo desconocido'}: calcula dentro de `with tf.device(device):`",
+             en=f"with device=\"{device}\" the result must live on {wanted}, but it is on "
+                f"{value.device or 'an unknown device'}: compute inside `with tf.device(device):`",
+             expected=wanted, found=value.device)
+    record(es=f"el resultado está en {value.device}", en=f"the result lives on {value.device}",
+           device=value.device)
+
+
+def test_on_cpu(student: Any, params: dict[str, Any], matrices: dict[str, np.ndarray]) -> None:
+    # The same call as the correctness check (cached): no extra run in the sandbox.
+    _check_device(student, matrices["orthogonal"], int(params["powers"][-1]), CPU)
+
+
+def test_on_gpu(student: Any, params: dict[str, Any], matrices: dict[str, np.ndarray]) -> None:
+    found = student.builtin("devices")
+    devices = [str(d) for d in found] if isinstance(found, list) else []
+    if not any(d.endswith("GPU:0") for d in devices):
+        listed = ", ".join(devices) or "—"
+        not_applicable(es=f"la máquina de corrección no tiene GPU (dispositivos: {listed}): "
+                          "esta comprobación no se aplica y sus puntos salen del total",
+                       en=f"the grading machine has no GPU (devices: {listed}): "
+                          "this check does not apply and its points leave the total")
+        return
+    _check_device(student, matrices["orthogonal"], int(params["powers"][-1]), GPU)
+
+
+def test_log_products(student: Any, params: dict[str, Any]) -> None:
+    n, tol = int(params["log_power"]), float(params["log_rel_tol"])
+    limit = product_limit(n)
+    m = orthogonal(int(params["log_size"]), int(params["seed"]) + 2)
+    value = student.call(ENTRY, m, n, CPU)
+    counted = int(student.last.events.get("matmul", 0))
+    if counted == 0:
+        fail(es=f"para n = {n} no se contó ningún producto de matrices (tf.matmul, tf.linalg.matmul o @); "
+                f"se esperaban entre 1 y {limit}",
+             en=f"for n = {n} no matrix product was counted (tf.matmul, tf.linalg.matmul or @); "
+                f"between 1 and {limit} were expected",
+             expected=f"1–{limit}", found=0)
+    if counted > limit:
+        fail(es=f"para n = {n} se permiten como mucho {limit} productos de matrices (2·⌈log2 n⌉), "
+                f"se contaron {counted}: eleva al cuadrado (M, M², M⁴, …) y multiplica solo las "
+                "potencias de los bits 1 de n",
+             en=f"for n = {n} at most {limit} matrix products are allowed (2·⌈log2 n⌉), "
+                f"{counted} were counted: square repeatedly (M, M², M⁴, …) and multiply in only the "
+                "powers of n's 1 bits",
+             expected=f"≤ {limit}", found=counted)
+    err = power_error(value, m, n)
+    if err > tol:
+        fail(es=f"{counted} productos para n = {n} está dentro del límite ({limit}), pero M^{n} es "
+                f"incorrecto (error relativo {err:.1e} > {tol:.0e}; devolvió {describe(value)})",
+             en=f"{counted} products for n = {n} is within the limit ({limit}), but M^{n} is wrong "
+                f"(relative error {err:.1e} > {tol:.0e}; it returned {describe(value)})",
+             expected=f"error ≤ {tol:.0e}", found=f"{err:.1e}")
+    record(es=f"{counted} productos de matrices para n = {n} (límite {limit})",
+           en=f"{counted} matrix products for n = {n} (limit {limit})", products=counted, limit=limit)
+
+
+def _raised(student: Any, m: np.ndarray, n: int) -> tuple[str | None, Any]:
+    """(exception type the student's code raised, None) or (None, the value it returned)."""
+    try:
+        value = student.call(ENTRY, m, n, CPU)
+    except StudentError as err:
+        # Raising is what this check asks for; a timeout or a crash is not a raise.
+        if err.kind != "raised":
+            raise
+        return str(err.exc_type), None
+    return None, value
+
+
+def test_value_error(student: Any, params: dict[str, Any], matrices: dict[str, np.ndarray]) -> None:
+    shape = tuple(int(d) for d in params["non_square_shape"])
+    non_square = np.random.default_rng(int(params["seed"]) + 3).uniform(-1, 1, shape).astype(np.float32)
+    negative = int(params["negative_power"])
+    cases = [
+        (matrices["orthogonal"], negative, f"n = {negative}", f"n = {negative}"),
+        (non_square, int(params["non_square_power"]), f"una matriz {shape[0]}×{shape[1]}",
+         f"a {shape[0]}×{shape[1]} matrix"),
+    ]
+    wrong_es: list[str] = []
+    wrong_en: list[str] = []
+    for m, n, case_es, case_en in cases:
+        exc_type, value = _raised(student, m, n)
+        if exc_type == "ValueError":
+            continue
+        if exc_type is None:
+            wrong_es.append(f"con {case_es} no se lanzó ninguna excepción (devolvió {describe(value)})")
+            wrong_en.append(f"with {case_en} nothing was raised (it returned {describe(value)})")
+        else:
+            wrong_es.append(f"con {case_es} se lanzó {exc_type}")
+            wrong_en.append(f"with {case_en} {exc_type} was raised")
+    if wrong_es:
+        fail(es="se esperaba ValueError: " + "; ".join(wrong_es) + ". Comprueba los argumentos antes "
+                "de calcular: `raise ValueError(...)`",
+             en="ValueError was expected: " + "; ".join(wrong_en) + ". Check the arguments before "
+                "computing: `raise ValueError(...)`",
+             expected="ValueError", found="; ".join(wrong_en))
+    record(es="n < 0 y una matriz no cuadrada lanzan ValueError",
+           en="n < 0 and a non-square matrix raise ValueError")
+
+
+def test_throughput(student: Any, params: dict[str, Any]) -> None:
+    size, power = int(params["throughput_size"]), int(params["throughput_power"])
+    minimum, tol = float(params["min_throughput_fraction"]), float(params["throughput_rel_tol"])
+    needed = products_needed(power)
+    # Plain tf.matmul in the same sandbox child, measured first (it also warms up the threads).
+    baseline = float(student.builtin("matmul_seconds", size=size, repeats=int(params["matmul_repeats"]),
+                                     device=CPU, dtype="float32"))
+    if not (math.isfinite(baseline) and baseline > 0):
+        raise RuntimeError(f"matmul_seconds gave {baseline!r}")   # the grader's problem, not the student's
+    best = math.inf
+    for trial in range(int(params["throughput_trials"])):
+        m = orthogonal(size, int(params["seed"]) + 100 + trial)
+        value = student.call(ENTRY, m, power, CPU)
+        best = min(best, float(student.last.duration_s))
+        err = power_error(value, m, power)
+        if err > tol:
+            fail(es=f"M^{power} de una matriz {size}×{size} es incorrecto (error relativo {err:.1e} > "
+                    f"{tol:.0e}): la velocidad solo cuenta con un resultado correcto",
+                 en=f"M^{power} of a {size}×{size} matrix is wrong (relative error {err:.1e} > {tol:.0e}): "
+                    "speed only counts with a correct result",
+                 expected=f"error ≤ {tol:.0e}", found=f"{err:.1e}")
+    per_product = best / needed
+    fraction = baseline / per_product if per_product > 0 else math.inf
+    numbers_es = (f"M^{power} ({size}×{size}) tardó {best:.3f} s, {per_product * 1e3:.1f} ms por cada uno de "
+                  f"los {needed} productos necesarios; un tf.matmul solo tarda {baseline * 1e3:.1f} ms")
+    numbers_en = (f"M^{power} ({size}×{size}) took {best:.3f} s, {per_product * 1e3:.1f} ms for each of the "
+                  f"{needed} products it needs; a plain tf.matmul takes {baseline * 1e3:.1f} ms")
+    details = {"seconds": best, "products_needed": needed, "matmul_seconds": baseline, "fraction": fraction}
+    if fraction < minimum:
+        fail(es=f"se esperaba al menos el {minimum:.0%} del ritmo de tf.matmul por producto, hay el "
+                f"{fraction:.0%}: {numbers_es}",
+             en=f"at least {minimum:.0%} of tf.matmul's rate per product was expected, found "
+                f"{fraction:.0%}: {numbers_en}",
+             expected=f"≥ {minimum:.0%}", found=f"{fraction:.0%}", **details)
+    record(es=f"{fraction:.0%} del ritmo de tf.matmul: {numbers_es}",
+           en=f"{fraction:.0%} of tf.matmul's rate: {numbers_en}", **details)

@@ -1,0 +1,204 @@
+"""`tfgrade`: a thin command line over the grader. Each subcommand is one function."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import TfgradeError
+from .i18n import LANGS, Lang, Msg, default_lang
+
+
+def _say(msg: Msg, lang: Lang, file: object = None) -> None:
+    print(msg.get(lang), file=file or sys.stdout)  # type: ignore[call-overload]
+
+
+def _course(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .course import Course
+
+    return Course.load(args.pack, args.course)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    course = _course(args)
+    for ex in course.exercises:
+        hidden = f" ({ex.hidden_points:g} {'ocultos' if args.lang == 'es' else 'hidden'})" if ex.hidden_points else ""
+        print(f"{ex.id:<20} {ex.max_points:>5g} pts{hidden}  {ex.title.get(args.lang)}")
+    total = sum(e.max_points for e in course.exercises)
+    print(f"{'total':<20} {total:>5g} pts")
+    return 0
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    course = _course(args)
+    target = Path(args.dir)
+    target.mkdir(parents=True, exist_ok=True)
+    chosen = [course.get(i) for i in args.ids] if args.ids else list(course.exercises)
+    for ex in chosen:
+        statement = ex.statement(args.lang)
+        if args.format == "ipynb":
+            from .notebooks import write_starter_notebook
+
+            dest = target / f"{ex.id}.ipynb"
+            if dest.exists() and not args.force:
+                _say(Msg(f"{dest} ya existe: no se sobrescribe (usa --force)", f"{dest} exists: not overwritten (use --force)"), args.lang)
+                continue
+            write_starter_notebook(dest, statement.read_text(encoding="utf-8"),
+                                   ex.starter_file.read_text(encoding="utf-8"), args.lang)
+        else:
+            dest = target / f"{ex.id}.py"
+            if dest.exists() and not args.force:
+                _say(Msg(f"{dest} ya existe: no se sobrescribe (usa --force)", f"{dest} exists: not overwritten (use --force)"), args.lang)
+                continue
+            shutil.copyfile(ex.starter_file, dest)
+            shutil.copyfile(statement, target / f"{ex.id}.{args.lang}.md")
+        _say(Msg(f"creado {dest}", f"created {dest}"), args.lang)
+    _say(Msg("Comprueba tu trabajo con: tfgrade check <archivo>", "Check your work with: tfgrade check <file>"), args.lang)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .batch import Grader
+    from .terminal import render_exercise
+
+    course = _course(args)
+    pairs = []
+    for name in args.files:
+        path = Path(name)
+        pairs.append((course.exercise_for_file(path), path))
+    grader = Grader.create(course, level=args.isolation, include_hidden=False)
+    all_passed = True
+    try:
+        for ex, path in pairs:
+            start = time.monotonic()
+            if not path.exists():
+                raise TfgradeError(Msg(f"no existe el archivo {path}", f"file {path} does not exist"))
+            result = grader.grade_file(ex, path)
+            print(render_exercise(result, args.lang, grader.isolation))
+            print(f"({time.monotonic() - start:.1f} s)\n")
+            all_passed &= all(c.status in ("passed", "not_applicable") for c in result.checks)
+    finally:
+        grader.close()
+    return 0 if all_passed else 1
+
+
+def _write_outputs(out: Path, results: list, course, lang: Lang) -> None:  # type: ignore[no-untyped-def,type-arg]
+    from .reports.gradebook import write_gradebook
+
+    write_gradebook(results, list(course.ids), out)
+    try:
+        from .reports.render import render_all
+    except ImportError:
+        return
+    render_all(out, lang=lang, reveal_hidden=False)
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from .batch import Grader, grade_class
+
+    course = _course(args)
+    root = Path(args.submissions)
+    if not root.is_dir():
+        raise TfgradeError(Msg(f"{root} no es una carpeta de entregas", f"{root} is not a submissions folder"))
+    out = Path(args.out)
+    grader = Grader.create(course, level=args.isolation, extra_masks=(root.resolve(), out.resolve()))
+    _say(Msg(f"Aislamiento: {grader.isolation}", f"Isolation: {grader.isolation}"), args.lang, sys.stderr)
+    try:
+        summary = grade_class(grader, root, out, force=args.force)
+    except KeyboardInterrupt:
+        _say(Msg("Interrumpido. Los resultados ya escritos se conservan: vuelve a ejecutar el mismo comando para continuar.",
+                 "Interrupted. Results already written are kept: run the same command again to resume."), args.lang, sys.stderr)
+        return 130
+    finally:
+        grader.close()
+    _write_outputs(out, summary.results, course, args.lang)
+    _say(summary.line(), args.lang, sys.stderr)
+    _say(Msg(f"Libro de calificaciones: {out / 'gradebook.csv'}", f"Gradebook: {out / 'gradebook.csv'}"), args.lang)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .validate import validate_pack
+
+    return validate_pack(_course(args), args.lang, level=args.isolation)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .reports.render import main_report
+
+    return main_report(Path(args.out), args.lang, args.reveal_hidden)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import main_bench
+
+    return main_bench(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tfgrade", description="TensorFlow 2 course grader / calificador")
+    parser.add_argument("--version", action="version", version=f"tfgrade {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--lang", choices=LANGS, default=default_lang(), help="es | en")
+    common.add_argument("--pack", type=Path, default=None, help="exercise pack folder (default: bundled)")
+    common.add_argument("--course", type=Path, default=None, help="course config TOML (seed, datasets, limits)")
+    common.add_argument("--isolation", choices=["auto", "standard", "basic"], default="auto")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", parents=[common], help="exercises, titles and points")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("start", parents=[common], help="copy starters and statements for a student")
+    p.add_argument("ids", nargs="*")
+    p.add_argument("--dir", default=".")
+    p.add_argument("--format", choices=["py", "ipynb"], default="py")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_start)
+
+    p = sub.add_parser("check", parents=[common], help="self-check: visible checks only")
+    p.add_argument("files", nargs="+")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("grade", parents=[common], help="grade a class: SUBMISSIONS/<student>/<id>.py")
+    p.add_argument("submissions")
+    p.add_argument("--out", required=True)
+    p.add_argument("--force", action="store_true", help="regrade students whose files did not change")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("validate", parents=[common], help="solutions score full marks, starters score 0")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("report", parents=[common], help="re-render reports from stored results")
+    p.add_argument("out")
+    p.add_argument("--reveal-hidden", action="store_true")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("bench", parents=[common], help="time M^n on each device (Experiments 1 and 2)")
+    p.add_argument("--sizes", default="512,1024,2048")
+    p.add_argument("--power", type=int, default=64)
+    p.add_argument("--devices", default="cpu,gpu")
+    p.add_argument("--dtype", default="float32,float16")
+    p.add_argument("--file", default=None)
+    p.add_argument("--out", default="bench-out")
+    p.add_argument("--repeats", type=int, default=5)
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except TfgradeError as exc:
+        print(f"tfgrade: {exc.text(args.lang)}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""One student's report: OUT/reports/<student>.html, a single self-contained HTML file.
+
+The view built here is plain data (strings and numbers already formatted for the language);
+the template only lays it out, and Jinja's autoescape escapes every string, so text from
+student code (layer names, exception messages, printed output, even the student's name)
+can never become markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment
+
+from ..i18n import Lang
+from ..results import CheckResult, ExerciseResult, SubmissionResult, write_text_atomic
+from .details import DetailsView, details_view
+from .formatting import (
+    MAX_MESSAGE_CHARS,
+    fmt_date,
+    fmt_num,
+    fmt_percent,
+    fmt_seconds,
+    report_filename,
+    trim_text,
+)
+from .labels import labels
+from .scoring import exercise_max, student_max
+from .templating import page_context, template_env
+
+
+@dataclass(frozen=True)
+class CheckView:
+    id: str
+    title: str
+    status: str            # css/status key: passed | failed | error | skipped | not_applicable | hidden
+    status_label: str
+    points: str
+    max_points: str
+    feedback: str
+    masked: bool           # a hidden check shown without its feedback and details
+    details: DetailsView | None
+
+
+@dataclass(frozen=True)
+class ExerciseView:
+    id: str
+    title: str
+    status: str
+    status_label: str
+    score: str
+    max_score: str
+    percent: float         # 0..100, for the bar
+    band: str              # good | fair | poor | none: the bar's colour
+    checks: list[CheckView]
+    message: str
+    warnings: list[str]
+    output: str
+    output_trimmed: bool
+    source: str
+    student_time: str
+    hidden_points_pending: str
+
+
+@dataclass(frozen=True)
+class StudentView:
+    student: str
+    student_id: str
+    date: str
+    score: str
+    max_score: str
+    percent: float
+    percent_text: str
+    band: str
+    status_label: str
+    exercises: list[ExerciseView]
+    isolation: str
+    isolation_key: str
+    tool_version: str
+    duration: str
+
+
+def band(score: float, max_score: float) -> str:
+    if max_score <= 0:
+        return "none"
+    share = score / max_score
+    return "good" if share >= 0.85 else "fair" if share >= 0.5 else "poor"
+
+
+def _percent(score: float, max_score: float) -> float:
+    return round(max(0.0, min(100.0, 100.0 * score / max_score)), 2) if max_score > 0 else 0.0
+
+
+def check_view(check: CheckResult, lang: Lang, reveal_hidden: bool) -> CheckView:
+    t = labels(lang)
+    masked = check.hidden and not reveal_hidden
+    status = "hidden" if masked else check.status
+    feedback = "" if masked else trim_text(check.feedback.get(lang), MAX_MESSAGE_CHARS)[0]
+    details = None
+    if not masked and check.details:
+        view = details_view(check.details, lang)
+        details = None if view.empty else view
+    return CheckView(
+        id=check.id, title=check.title.get(lang), status=status, status_label=t[f"status_{status}"],
+        points=fmt_num(check.points, lang), max_points=fmt_num(check.max_points, lang),
+        feedback=feedback, masked=masked, details=details,
+    )
+
+
+def exercise_view(ex: ExerciseResult, lang: Lang, reveal_hidden: bool, max_score: float | None = None) -> ExerciseView:
+    t = labels(lang)
+    max_score = ex.max_score if max_score is None else max_score
+    message = ex.message.get(lang) if ex.message else ""
+    if ex.status == "grader_error":
+        message = (message + "\n" if message else "") + t["grader_error_student"]
+    output, output_trimmed = trim_text(ex.output) if ex.output else ("", False)
+    return ExerciseView(
+        id=ex.exercise, title=ex.title.get(lang), status=ex.status, status_label=t[f"ex_{ex.status}"],
+        score=fmt_num(ex.score, lang), max_score=fmt_num(max_score, lang),
+        percent=_percent(ex.score, max_score), band=band(ex.score, max_score),
+        checks=[check_view(c, lang, reveal_hidden) for c in ex.checks],
+        message=trim_text(message, MAX_MESSAGE_CHARS)[0], warnings=[w.get(lang) for w in ex.warnings],
+        output=output, output_trimmed=output_trimmed, source=ex.source or "",
+        student_time=fmt_seconds(ex.student_time_s, lang) if ex.student_time_s > 0 else "",
+        hidden_points_pending=fmt_num(ex.hidden_points, lang) if ex.hidden_points > 0 else "",
+    )
+
+
+def student_view(result: SubmissionResult, lang: Lang, reveal_hidden: bool = False,
+                 max_points: Mapping[str, float] | None = None) -> StudentView:
+    """`max_points`: the class's maximum per exercise (scoring.reference_max), used for
+    exercises that came back without checks (not submitted) so the total is out of the
+    same number for everyone."""
+    t = labels(lang)
+    ref = max_points or {}
+    ids = [e.exercise for e in result.exercises]
+    total_max = student_max(result, ids, ref)
+    return StudentView(
+        student=result.student, student_id=result.student_id or "", date=fmt_date(result.graded_at, lang),
+        score=fmt_num(result.score, lang), max_score=fmt_num(total_max, lang),
+        percent=_percent(result.score, total_max),
+        percent_text=fmt_percent(result.score, total_max, lang),
+        band=band(result.score, total_max), status_label=t.get(f"sub_{result.status}", result.status),
+        exercises=[exercise_view(e, lang, reveal_hidden, exercise_max(e, e.exercise, ref)) for e in result.exercises],
+        isolation=t.get(f"isolation_{result.isolation}", result.isolation), isolation_key=result.isolation,
+        tool_version=result.tool_version, duration=fmt_seconds(result.duration_s, lang),
+    )
+
+
+def render_student_report(result: SubmissionResult, lang: Lang = "es", reveal_hidden: bool = False,
+                          env: Environment | None = None, max_points: Mapping[str, float] | None = None) -> str:
+    env = env or template_env()
+    view = student_view(result, lang, reveal_hidden, max_points)
+    context = page_context(lang, title=f"{view.student} · {labels(lang)['student_title']}")
+    return env.get_template("student_report.html.j2").render(**context, r=view)
+
+
+def write_student_report(result: SubmissionResult, out_dir: Path, lang: Lang = "es",
+                         reveal_hidden: bool = False, env: Environment | None = None,
+                         max_points: Mapping[str, float] | None = None) -> Path:
+    """Write OUT/reports/<student>.html atomically and return its path."""
+    path = Path(out_dir) / "reports" / report_filename(result.student)
+    write_text_atomic(path, render_student_report(result, lang, reveal_hidden, env, max_points))
+    return path

@@ -1,0 +1,231 @@
+"""Namespaces, mounts and limits applied to a sandbox child before student code runs.
+
+No TensorFlow here. Linux-only pieces degrade to the `basic` level elsewhere; the level
+actually reached is reported in every result.
+
+Facts this relies on (see ARCHITECTURE.md): RLIMIT_AS breaks TensorFlow, so memory is capped
+with RLIMIT_DATA plus an RSS watchdog on the trusted side; RLIMIT_CPU counts every thread, so
+it is only a backstop beside the wall-clock timeout; a pid namespace (not killpg) is what
+catches a double-forked escapee.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import functools
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from typing import Literal
+
+Level = Literal["strong", "standard", "basic"]
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+AT_FDCWD, AT_RECURSIVE = -100, 0x8000
+MOUNT_ATTR_RDONLY = 0x1
+SYS_MOUNT_SETATTR = 442          # same number on x86_64 and the generic table (aarch64)
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: int = 4096          # RLIMIT_DATA of the child (and the RSS watchdog's cap)
+    cpu_s: int = 900               # backstop only: counts all TensorFlow threads
+    file_mb: int = 64              # largest file the child may write
+    nofile: int = 1024
+    nproc: int = 4096              # enforced only inside a user namespace
+    tmp_mb: int = 256              # size of the private writable /tmp
+
+
+@dataclass(frozen=True)
+class SandboxPlan:
+    level: Level
+    masks: tuple[str, ...] = ()    # paths hidden from the child (tmpfs or /dev/null over them)
+    limits: Limits = field(default_factory=Limits)
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    # The running interpreter already links libc; find_library() would shell out to gcc,
+    # which cannot work once the filesystem is read-only.
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(ret: int, what: str) -> None:
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def prctl(option: int, value: int) -> None:
+    if sys.platform.startswith("linux"):
+        _check(_libc().prctl(option, ctypes.c_ulong(value), 0, 0, 0), f"prctl({option})")
+
+
+def protect_trusted_process() -> None:
+    """The grader's memory (hidden labels) must not be readable through /proc/PID/mem."""
+    try:
+        prctl(PR_SET_DUMPABLE, 0)
+    except OSError:
+        pass
+
+
+def unshare(flags: int) -> None:
+    _check(_libc().unshare(flags), "unshare")
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    libc = _libc()
+    enc = [s.encode() if s is not None else None for s in (source, target, fstype, data)]
+    _check(libc.mount(enc[0], enc[1], enc[2], ctypes.c_ulong(flags), enc[3]), f"mount {target}")
+
+
+def _map_ids(uid: int, gid: int) -> None:
+    with open("/proc/self/setgroups", "w") as fh:
+        fh.write("deny")
+    with open("/proc/self/uid_map", "w") as fh:
+        fh.write(f"{uid} {uid} 1\n")
+    with open("/proc/self/gid_map", "w") as fh:
+        fh.write(f"{gid} {gid} 1\n")
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+
+
+def _make_root_readonly() -> None:
+    attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
+    libc = _libc()
+    ret = libc.syscall(SYS_MOUNT_SETATTR, AT_FDCWD, b"/", AT_RECURSIVE, ctypes.byref(attr),
+                       ctypes.sizeof(attr))
+    if ret == 0:
+        return
+    # Older kernels: remount every mount read-only, one by one.
+    with open("/proc/self/mountinfo") as fh:
+        points = [line.split()[4] for line in fh]
+    for point in points:
+        try:
+            mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+        except OSError:
+            pass
+
+
+def _mask(path: str) -> None:
+    if not os.path.lexists(path):
+        return
+    if os.path.isdir(path):
+        mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "size=4k,mode=000")
+    else:
+        mount("/dev/null", path, None, MS_BIND)
+
+
+def enter_namespaces(plan: SandboxPlan) -> None:
+    """Called in the forked child: new user/mount/net/pid/ipc/uts namespaces, read-only view,
+    hidden paths masked, a private size-capped /tmp. The next fork becomes pid 1."""
+    uid, gid = os.getuid(), os.getgid()
+    unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS)
+    _map_ids(uid, gid)
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _make_root_readonly()
+    for path in plan.masks:
+        try:
+            _mask(path)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+                raise
+    size = f"size={plan.limits.tmp_mb}m,mode=1777"
+    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, size)
+    for extra in ("/dev/shm", "/var/tmp", "/run"):
+        if os.path.isdir(extra):
+            try:
+                mount("tmpfs", extra, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=1777")
+            except OSError:
+                pass
+
+
+def finish_namespaces() -> None:
+    """Called as pid 1 of the new pid namespace: a /proc that shows only the sandbox, then a
+    second user+mount namespace so the mounts above are locked and cannot be undone."""
+    uid, gid = os.getuid(), os.getgid()
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    unshare(CLONE_NEWUSER | CLONE_NEWNS)
+    _map_ids(uid, gid)
+
+
+def apply_limits(limits: Limits, in_userns: bool) -> None:
+    def setl(which: int, soft: int, hard: int | None = None) -> None:
+        try:
+            resource.setrlimit(which, (soft, soft if hard is None else hard))
+        except (ValueError, OSError):
+            pass
+
+    setl(resource.RLIMIT_CORE, 0)
+    setl(resource.RLIMIT_FSIZE, limits.file_mb * 1024 * 1024)
+    setl(resource.RLIMIT_DATA, limits.memory_mb * 1024 * 1024)
+    setl(resource.RLIMIT_CPU, limits.cpu_s, limits.cpu_s + 10)
+    setl(resource.RLIMIT_NOFILE, limits.nofile)
+    if in_userns:
+        setl(resource.RLIMIT_NPROC, limits.nproc)
+    try:
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
+    except OSError:
+        pass
+
+
+def die_with_parent() -> None:
+    try:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _probe_namespaces() -> bool:
+    """Try the real thing in a throwaway process: only what works is claimed."""
+    if not sys.platform.startswith("linux"):
+        return False
+    # Forked first, as a sandbox child is: unshare(CLONE_NEWUSER) needs a single thread.
+    code = ("import sys, os; sys.path[:0] = %r\n"
+            "from grader.sandbox import isolation as i\n"
+            "def probe():\n"
+            "    i.enter_namespaces(i.SandboxPlan('standard'))\n"
+            "    pid = os.fork()\n"
+            "    if pid == 0:\n"
+            "        i.finish_namespaces(); os._exit(0 if os.getpid() == 1 else 3)\n"
+            "    _, st = os.waitpid(pid, 0); os._exit(os.waitstatus_to_exitcode(st))\n"
+            "pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    try: probe()\n"
+            "    finally: os._exit(4)\n"
+            "_, st = os.waitpid(pid, 0); os._exit(os.waitstatus_to_exitcode(st))\n") % (sys.path,)
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0
+
+
+def detect_level(requested: str = "auto") -> Level:
+    """The strongest level that works here (or the requested one, when it works)."""
+    if requested == "basic":
+        return "basic"
+    if requested in ("auto", "standard", "strong") and _probe_namespaces():
+        return "standard"
+    return "basic"
+
+
+def bwrap_available() -> bool:
+    return shutil.which("bwrap") is not None

@@ -1,0 +1,18 @@
+# Wrong: returns what Session.run gives (a numpy.int16), not a Python int.
+import tensorflow as tf
+
+
+def build_graph():
+    graph = tf.Graph()
+    with graph.as_default():
+        a = tf.compat.v1.placeholder(tf.int16, name="a")
+        b = tf.compat.v1.placeholder(tf.int16, name="b")
+        add = tf.add(a, b, name="add")
+    return graph, a, b, add
+
+
+def run_add(x, y):
+    graph, a, b, add = build_graph()
+    with tf.compat.v1.Session(graph=graph) as sess:
+        result = sess.run(add, feed_dict={a: x, b: y})
+    return result
