@@ -39,6 +39,7 @@ CSV_COLUMNS = (
 )
 _NUMBERS = {"size", "power", "products", "repeats", "median_s", "min_s", "gflops", "matmul_s",
             "matmul_gflops", "fraction_of_matmul", "max_rel_error"}
+_INTEGERS = {"size", "power", "products", "repeats"}
 MAX_ROWS = 10_000
 STATUS_LABELS = {"skipped": Msg("omitido", "skipped"), "error": Msg("error", "error")}
 
@@ -211,8 +212,10 @@ def clean_row(raw: Any) -> dict[str, Any]:
     for key in CSV_COLUMNS:
         value = source.get(key)
         if key in _NUMBERS:
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-            row[key] = (int(value) if key in {"size", "power", "products", "repeats"} else float(value)) if ok else None
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+                row[key] = int(value) if key in _INTEGERS else float(value)
+            else:
+                row[key] = None
         else:
             row[key] = str(value)[:300] if value is not None else ""
     return row
@@ -317,8 +320,14 @@ def write_plot(rows: Sequence[Mapping[str, Any]], path: Path, lang: Lang = "es",
 
 
 def main_bench(args: argparse.Namespace | Mapping[str, Any] | None = None, **kwargs: Any) -> int:
-    """The `tfgrade bench` command: 0 when it measured (skipped devices included), 1/2 on errors."""
-    lang = default_lang()
+    """The `tfgrade bench` command: 0 when it measured (skipped devices included), 1/2 on errors.
+
+    Besides the options: `lang` ("es"/"en", else the environment's), and for tests
+    `available_devices` (a fake device list for the kernel) and `env` (the child's environment).
+    """
+    given = dict(vars(args) if isinstance(args, argparse.Namespace) else (args or {}))
+    chosen = kwargs.pop("lang", None) or given.get("lang")
+    lang: Lang = chosen if chosen in ("es", "en") else default_lang()
     available = kwargs.pop("available_devices", None)
     env = kwargs.pop("env", None)
     try:

@@ -42,14 +42,14 @@ def cmd_start(args: argparse.Namespace) -> int:
     for ex in chosen:
         statement = ex.statement(args.lang)
         if args.format == "ipynb":
-            from .notebooks import write_starter_notebook
+            from .starter_notebook import write_starter_notebook
 
             dest = target / f"{ex.id}.ipynb"
             if dest.exists() and not args.force:
                 _say(Msg(f"{dest} ya existe: no se sobrescribe (usa --force)", f"{dest} exists: not overwritten (use --force)"), args.lang)
                 continue
             write_starter_notebook(dest, statement.read_text(encoding="utf-8"),
-                                   ex.starter_file.read_text(encoding="utf-8"), args.lang)
+                                   ex.starter_file.read_text(encoding="utf-8"), args.lang, exercise_id=ex.id)
         else:
             dest = target / f"{ex.id}.py"
             if dest.exists() and not args.force:

@@ -15,8 +15,8 @@ What happens to each form:
 """
 
 from __future__ import annotations
-
 import __future__
+
 import re
 from dataclasses import dataclass, field
 from typing import Literal

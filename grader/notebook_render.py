@@ -17,10 +17,10 @@ Trusted side: no TensorFlow, nothing is executed.
 from __future__ import annotations
 
 import base64
-import binascii
 import copy
 import html
 import re
+import warnings
 from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import Any
@@ -75,7 +75,8 @@ def _bleach_cleaner() -> Callable[[str], str] | None:
         return None
     cleaner = bleach.Cleaner(tags=_ALLOWED_TAGS, attributes=_allowed_attribute,
                              protocols=["http", "https", "mailto", "data"], strip=True, strip_comments=True)
-    return cleaner.clean
+    clean: Callable[[str], str] = cleaner.clean
+    return clean
 
 
 _CLEAN = _bleach_cleaner()
@@ -194,7 +195,7 @@ def _clean_notebook(nb: Any) -> Any:
     return nb
 
 
-class _SanitizingHTMLExporter(HTMLExporter):  # type: ignore[misc]
+class _SanitizingHTMLExporter(HTMLExporter):
     """nbconvert's exporter whose markdown (cells and outputs) goes through our sanitizer."""
 
     @jinja2.pass_context
@@ -239,8 +240,11 @@ def find_active_content(page: str) -> list[str]:
 def render_notebook_html(data: bytes, *, title: str = "notebook") -> str:
     """The notebook as one self-contained, script-free HTML page (lab look, outputs kept)."""
     nb, _ = read_notebook(data, title)
-    exporter = _SanitizingHTMLExporter(template_name="lab", embed_images=False, sanitize_html=False)
-    body, _ = exporter.from_notebook_node(_clean_notebook(nb), resources={"metadata": {"name": title}})
+    exporter = _SanitizingHTMLExporter(  # type: ignore[no-untyped-call]
+        template_name="lab", embed_images=False, sanitize_html=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pygments' "IPython3 lexer unavailable" and the like
+        body, _ = exporter.from_notebook_node(_clean_notebook(nb), resources={"metadata": {"name": title}})
     body = _ANY_SCRIPT.sub("", body)
     csp = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
     body, replaced = re.subn(r"<head>", "<head>\n" + csp, body, count=1, flags=re.IGNORECASE)

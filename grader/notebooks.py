@@ -119,11 +119,17 @@ def read_notebook(data: bytes, filename: str, *, strict: bool = False) -> tuple[
                               f"it uses format {major}, which is not supported (4.x is)")
     if major == 4 and not isinstance(obj.get("cells"), list):
         raise _not_a_notebook(filename, "no tiene lista de celdas («cells»)", "it has no 'cells' list")
+    if major == 4:
+        for cell in obj["cells"]:
+            if isinstance(cell, dict):  # fields nbformat's reader needs; the schema check still reports them
+                cell.setdefault("metadata", {})
+                if cell.get("cell_type") == "code":
+                    cell.setdefault("outputs", [])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             nb = nbformat.versions[major].to_notebook_json(obj, minor=minor)
-            nb = nbformat.convert(nb, 4)
+            nb = nbformat.convert(nb, 4)  # type: ignore[no-untyped-call]
     except Exception as exc:  # nbformat raises AttributeError/TypeError/KeyError on odd structure
         raise _not_a_notebook(filename, f"su estructura no es válida ({exc})",
                               f"its structure is not valid ({exc})") from None
@@ -270,12 +276,15 @@ def _convert_cell(source: str, number: int, index: int, filename: str,
             f"code cell {number}: skipped the whole cell (`{magic}`): {magic} cells are not run while grading"))
         return _Block(number, index, "skipped", rewrite.lines, [], [])
     text = "\n".join(rewrite.lines) + "\n"
+    shift = 0  # the wrapped cell has one line ("try:") above the student's first line
     try:
+        compile(text, filename, "exec", dont_inherit=True)  # errors with the cell's own line numbers
         tree = ast.parse(text, filename)
+        shift = 1
         wrapped = _wrapped_cell(rewrite.lines, number)
         compile("\n".join(wrapped) + "\n", filename, "exec", dont_inherit=True)
     except (SyntaxError, ValueError, tokenize.TokenError) as exc:
-        line = getattr(exc, "lineno", None) or 1
+        line = max(1, min((getattr(exc, "lineno", None) or 1) - shift, len(rewrite.lines)))
         reason = " ".join(str(getattr(exc, "msg", exc)).split())
         warnings_out.append(Msg(
             f"celda de código {number}, línea {line}: error de sintaxis ({reason}); la celda no se ejecuta al calificar",

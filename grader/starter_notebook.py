@@ -118,12 +118,13 @@ def make_starter_notebook(statement_md: str, starter_py: str, lang: Lang, *,
     statement = statement_md.replace(f"tfgrade check {exercise_id}.py", f"tfgrade check {exercise_id}.ipynb")
     markdown = split_markdown_sections(statement)
     code = split_starter_code(starter_py)
-    cells = [nbformat.v4.new_markdown_cell(text) for text in markdown]
-    cells += [nbformat.v4.new_code_cell(text) for text in code]
-    cells.append(nbformat.v4.new_markdown_cell(_SELF_CHECK[lang].format(id=exercise_id)))
+    # nbformat's constructors are untyped.
+    cells = [nbformat.v4.new_markdown_cell(text) for text in markdown]  # type: ignore[no-untyped-call]
+    cells += [nbformat.v4.new_code_cell(text) for text in code]  # type: ignore[no-untyped-call]
+    cells.append(nbformat.v4.new_markdown_cell(_SELF_CHECK[lang].format(id=exercise_id)))  # type: ignore[no-untyped-call]
     for number, cell in enumerate(cells, start=1):
         cell["id"] = f"{exercise_id}-{number}".replace("_", "-")  # stable ids: same input, same file
-    nb = nbformat.v4.new_notebook(cells=cells, metadata={
+    nb = nbformat.v4.new_notebook(cells=cells, metadata={  # type: ignore[no-untyped-call]
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},
         "tfgrade": {"exercise": exercise_id, "lang": lang},
@@ -137,7 +138,7 @@ def write_starter_notebook(path: Path, statement_md: str, starter_py: str, lang:
     """Write the starter notebook to `path` (a .ipynb file) and return the path."""
     nb = make_starter_notebook(statement_md, starter_py, lang, exercise_id=exercise_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(nbformat.writes(nb), encoding="utf-8")
+    path.write_text(nbformat.writes(nb), encoding="utf-8")  # type: ignore[no-untyped-call]
     return path
 
 

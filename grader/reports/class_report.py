@@ -27,6 +27,9 @@ from .student_report import band
 from .templating import page_context, template_env
 
 FLAG_ORDER = ("not_submitted", "timeout", "crash", "unreadable", "tampering", "grader_error")
+# A flag that only repeats the student's status chip is not shown twice.
+_SAME_AS_STATUS = {"not_submitted": "not_submitted", "timeout": "timeout", "crashed": "crash",
+                   "unreadable": "unreadable", "grader_error": "grader_error"}
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class StudentRow:
     band: str
     status: str
     status_label: str
-    flags: list[tuple[str, str]]         # (css kind, label)
+    flags: list[tuple[str, str]]         # (css kind, label), beyond what the status says
 
 
 @dataclass(frozen=True)
@@ -183,7 +186,7 @@ def class_view(results: Sequence[SubmissionResult], lang: Lang,
             score=fmt_num(total, lang), max_score=fmt_num(total_max, lang),
             percent=fmt_num(pct, lang, 1) + " %" if pct is not None else "—",
             band=band(total, total_max), status=r.status, status_label=t.get(f"sub_{r.status}", r.status),
-            flags=[(k, t[f"flag_{k}"]) for k in student_flags(r)],
+            flags=[(k, t[f"flag_{k}"]) for k in student_flags(r) if k != _SAME_AS_STATUS.get(r.status)],
         ))
 
     stats = []

@@ -12,6 +12,7 @@ for instructors and only the class report reads it (see class_report.grader_erro
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +29,7 @@ from .formatting import (
     trim_text,
 )
 from .labels import labels
-from .plots import curves_plot
+from .plots import curves_plots
 
 KNOWN_KEYS = frozenset({
     "expected", "found", "layers", "expected_layers", "curves", "confusion_matrix", "device",
@@ -44,6 +45,14 @@ MAX_CLASSES = 50
 class ValueView:
     text: str
     block: bool          # True: show in <pre>; False: inline <code>
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    key: str
+    expected: str
+    found: str
+    differs: bool
 
 
 @dataclass(frozen=True)
@@ -83,9 +92,10 @@ class StudentErrorView:
 class DetailsView:
     expected: ValueView | None = None
     found: ValueView | None = None
+    comparison: list[CompareRow] = field(default_factory=list)   # expected/found dicts, key by key
     layers: LayerTable | None = None
     expected_layers: LayerTable | None = None
-    curves_img: str | None = None
+    curves_imgs: list[str] = field(default_factory=list)
     curves_failed: bool = False
     confusion: ConfusionView | None = None
     device: str | None = None
@@ -98,7 +108,7 @@ class DetailsView:
     @property
     def empty(self) -> bool:
         return not any((
-            self.expected, self.found, self.layers, self.expected_layers, self.curves_img,
+            self.expected, self.found, self.comparison, self.layers, self.expected_layers, self.curves_imgs,
             self.curves_failed, self.confusion, self.device, self.matmul_count, self.benchmark,
             self.student_error, self.tampering, self.extras,
         ))
@@ -111,6 +121,24 @@ def value_view(value: Any, lang: Lang) -> ValueView:
     if is_scalar(value):
         return ValueView(fmt_value(value, lang), False)
     return ValueView(to_pretty_json(value), True)
+
+
+def _compact(value: Any, lang: Lang) -> str:
+    if is_scalar(value):
+        return fmt_value(value, lang)
+    return trim_text(json.dumps(value, ensure_ascii=False, default=repr), 300)[0]
+
+
+def comparison_rows(expected: Any, found: Any, lang: Lang) -> list[CompareRow]:
+    """Expected and found dicts side by side, key by key (compile settings, fitted w and b…)."""
+    if not (isinstance(expected, Mapping) and isinstance(found, Mapping)) or len(expected) + len(found) > 80:
+        return []
+    keys = [str(k) for k in expected] + [str(k) for k in found if str(k) not in map(str, expected)]
+    exp = {str(k): v for k, v in expected.items()}
+    got = {str(k): v for k, v in found.items()}
+    return [CompareRow(k, _compact(exp[k], lang) if k in exp else "—", _compact(got[k], lang) if k in got else "—",
+                       k in exp and (k not in got or not _same(exp[k], got[k])))
+            for k in keys]
 
 
 def _layer_rows(value: Any) -> list[Mapping[str, Any]] | None:
@@ -163,7 +191,9 @@ def layer_tables(found: Any, expected: Any, lang: Lang) -> tuple[LayerTable | No
 
 def _heat_style(fraction: float, diagonal: bool) -> str:
     """Green for correct predictions, red for confusions; stronger for larger shares of the row."""
-    alpha = round(0.08 + 0.82 * max(0.0, min(1.0, fraction)), 3) if fraction > 0 else 0.0
+    if fraction <= 0:
+        return "background-color: #ffffff; color: #cbd5e1"
+    alpha = round(0.12 + 0.78 * min(1.0, fraction), 3)
     rgb = "22,163,74" if diagonal else "220,38,38"
     ink = "#ffffff" if alpha >= 0.55 else "#1f2937"
     return f"background-color: rgba({rgb},{alpha}); color: {ink}"
@@ -241,14 +271,16 @@ def student_error_view(value: Any) -> StudentErrorView | None:
 def details_view(details: Mapping[str, Any], lang: Lang) -> DetailsView:
     t = labels(lang)
     view = DetailsView()
-    if "expected" in details:
-        view.expected = value_view(details["expected"], lang)
-    if "found" in details:
-        view.found = value_view(details["found"], lang)
+    view.comparison = comparison_rows(details.get("expected"), details.get("found"), lang)
+    if not view.comparison:
+        if "expected" in details:
+            view.expected = value_view(details["expected"], lang)
+        if "found" in details:
+            view.found = value_view(details["found"], lang)
     view.layers, view.expected_layers = layer_tables(details.get("layers"), details.get("expected_layers"), lang)
     if details.get("curves") is not None:
-        view.curves_img = curves_plot(details["curves"], t["epoch"])
-        view.curves_failed = view.curves_img is None
+        view.curves_imgs = curves_plots(details["curves"], t["epoch"], decimal_comma=lang == "es")
+        view.curves_failed = not view.curves_imgs
     view.confusion = confusion_view(details.get("confusion_matrix"), lang)
     if details.get("device") is not None:
         view.device = trim_text(str(details["device"]), 200)[0]

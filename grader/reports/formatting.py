@@ -35,8 +35,10 @@ def fmt_num(value: float | int | None, lang: Lang, digits: int = 2) -> str:
         return str(value)
     if not math.isfinite(x):
         return str(x)
-    text = f"{round(x, digits):.{digits}f}".rstrip("0").rstrip(".")
-    if text in ("-0", ""):
+    text = f"{round(x, digits):.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text == "-0":
         text = "0"
     return text.replace(".", ",") if lang == "es" else text
 
@@ -120,7 +122,7 @@ def fmt_value(value: Any, lang: Lang) -> str:
     return str(value)
 
 
-_UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
+_UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
 
 
 def report_filename(student: str) -> str:
@@ -131,7 +133,7 @@ def report_filename(student: str) -> str:
     so two different students can never overwrite each other's report.
     """
     normal = unicodedata.normalize("NFC", student)
-    safe = _UNSAFE.sub("_", normal).strip("._") or "student"
+    safe = _UNSAFE.sub("_", normal).strip("._ ") or "student"
     safe = safe[:80]
     if safe != student:
         digest = hashlib.sha256(student.encode("utf-8")).hexdigest()[:8]

@@ -143,7 +143,7 @@ def write_moodle_csv(results: Sequence[SubmissionResult], out_dir: Path, *,
                 unmatched.append(Unmatched(r.student, r.student_id or "", _grade(total, top, None), "no_identifier"))
                 continue
         per_exercise = [f"{round(ex.score, 2):g}" if (ex := r.exercise(i)) is not None else "0" for i in ids]
-        rows.append([key, csv_safe(name), _grade(total, top, scale_to), *per_exercise])
+        rows.append([csv_safe(key), csv_safe(name), _grade(total, top, scale_to), *per_exercise])
         imported.append(r.student)
     unmatched += _no_result(results, roster)
     out_dir = Path(out_dir)

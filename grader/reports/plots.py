@@ -17,6 +17,7 @@ from typing import Any
 import matplotlib
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 # Palette shared with the CSS (templates/report.css) so plots and tables match.
 INK = "#1f2937"
@@ -38,6 +39,11 @@ _RC = {
 }
 
 MAX_POINTS = 5000  # epochs beyond this are down-sampled: the shape matters, not every point
+
+
+def _decimal_comma(ax: Any) -> None:
+    """Spanish writes 0,75: the y axis follows the report's language."""
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}".replace(".", ",")))
 
 
 def _svg_data_uri(fig: Figure) -> str:
@@ -67,30 +73,40 @@ def _clean_series(values: Any) -> list[float] | None:
     return out
 
 
-def curves_plot(curves: Mapping[str, Any], epoch_label: str = "epoch") -> str | None:
-    """Loss-like curves on the left, the other metrics on the right; None if nothing to draw."""
+def curves_plots(curves: Mapping[str, Any], epoch_label: str = "epoch", decimal_comma: bool = False) -> list[str]:
+    """One small plot per group: loss-like curves, then the other metrics. Empty if nothing to draw.
+
+    Separate images (not subplots) so the page can put them side by side on a wide screen and
+    stack them, each at full width, on a phone.
+    """
     if not isinstance(curves, Mapping):
-        return None
+        return []
     series = {str(name)[:60]: s for name, v in curves.items() if (s := _clean_series(v)) is not None}
-    if not series:
-        return None
     losses = {k: v for k, v in series.items() if "loss" in k.lower()}
     metrics = {k: v for k, v in series.items() if k not in losses}
-    groups = [g for g in (losses, metrics) if g]
+    images = []
+    for group in (losses, metrics):
+        if group and (image := _curves_image(group, epoch_label, decimal_comma)) is not None:
+            images.append(image)
+    return images
+
+
+def _curves_image(group: Mapping[str, list[float]], epoch_label: str, decimal_comma: bool) -> str | None:
     try:
         with matplotlib.rc_context(_RC):
-            fig = Figure(figsize=(3.4 * len(groups), 2.5))
-            axes = fig.subplots(1, len(groups), squeeze=False)[0]
-            for ax, group in zip(axes, groups, strict=True):
-                for i, (name, values) in enumerate(sorted(group.items())):
-                    color = SERIES[i % len(SERIES)]
-                    style = "--" if name.lower().startswith("val") else "-"
-                    epochs = range(1, len(values) + 1)
-                    ax.plot(epochs, values, style, color=color, linewidth=1.6, label=name,
-                            marker="o" if len(values) <= 12 else None, markersize=3)
-                ax.set_xlabel(epoch_label)
-                ax.grid(True, color=GRID, linewidth=0.6)
-                ax.legend(frameon=False, fontsize=8)
+            fig = Figure(figsize=(3.6, 2.5))
+            ax = fig.subplots()
+            for i, (name, values) in enumerate(sorted(group.items())):
+                color = SERIES[i % len(SERIES)]
+                style = "--" if name.lower().startswith("val") else "-"
+                ax.plot(range(1, len(values) + 1), values, style, color=color, linewidth=1.6, label=name,
+                        marker="o" if len(values) <= 12 else None, markersize=3)
+            ax.set_xlabel(epoch_label)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            if decimal_comma:
+                _decimal_comma(ax)
+            ax.grid(True, color=GRID, linewidth=0.6)
+            ax.legend(frameon=False, fontsize=8)
             fig.tight_layout()
             return _svg_data_uri(fig)
     except Exception:  # a plot is a nicety: a broken one must never stop the report
@@ -109,7 +125,7 @@ def histogram_plot(percents: Sequence[float], xlabel: str = "score (%)", ylabel:
     colors = ["#dc2626"] * 5 + ["#f59e0b"] * 2 + ["#65a30d"] * 2 + ["#16a34a"]
     try:
         with matplotlib.rc_context(_RC):
-            fig = Figure(figsize=(6.4, 2.6))
+            fig = Figure(figsize=(8.2, 2.8))
             ax = fig.subplots()
             ax.bar(edges[:-1], counts, width=9.2, align="edge", color=colors, edgecolor="none")
             for x, c in zip(edges[:-1], counts, strict=True):

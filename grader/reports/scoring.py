@@ -16,9 +16,10 @@ from ..results import ExerciseResult, SubmissionResult
 
 
 def exercise_ids(results: Iterable[SubmissionResult]) -> list[str]:
-    """Exercise ids in the order they first appear (the pack's order, as the engine writes it)."""
+    """Exercise ids in the pack's order, as the engine writes it: the order of the result with
+    the most exercises, then any id only other results have, in order of appearance."""
     seen: list[str] = []
-    for result in results:
+    for result in sorted(results, key=lambda r: -len(r.exercises)):
         for ex in result.exercises:
             if ex.exercise not in seen:
                 seen.append(ex.exercise)

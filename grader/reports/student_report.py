@@ -41,6 +41,7 @@ class CheckView:
     max_points: str
     feedback: str
     masked: bool           # a hidden check shown without its feedback and details
+    counts: bool           # False for not applicable: its points leave the total
     details: DetailsView | None
 
 
@@ -104,8 +105,9 @@ def check_view(check: CheckResult, lang: Lang, reveal_hidden: bool) -> CheckView
         details = None if view.empty else view
     return CheckView(
         id=check.id, title=check.title.get(lang), status=status, status_label=t[f"status_{status}"],
-        points=fmt_num(check.points, lang), max_points=fmt_num(check.max_points, lang),
-        feedback=feedback, masked=masked, details=details,
+        points=fmt_num(check.points, lang) if check.counts_in_total else "—",
+        max_points=fmt_num(check.max_points, lang), feedback=feedback, masked=masked,
+        counts=check.counts_in_total, details=details,
     )
 
 

@@ -274,10 +274,10 @@ def load_matrix_power(path: str | Path) -> MatrixPowerFn:
 
 def run_request(request: dict[str, Any]) -> dict[str, Any]:
     """Do what one JSON request asks; the answer is plain JSON data."""
+    fn = load_matrix_power(request["solution"])    # first: a bad file fails before TF starts
     import tensorflow as tf
 
     found = list_devices()
-    fn = load_matrix_power(request["solution"])
     rows = bench_rows(fn, [int(s) for s in request["sizes"]], int(request["power"]),
                       [str(d) for d in request["devices"]], [str(t) for t in request["dtypes"]],
                       int(request.get("repeats", 3)), request.get("available_devices"))

@@ -10,6 +10,7 @@ error instead of waiting forever on a closed stdin. Harmless for plain .py submi
 from __future__ import annotations
 
 import builtins
+import contextlib
 import importlib.util
 import os
 import reprlib
@@ -93,7 +94,7 @@ def _noop(*args: Any, **kwargs: Any) -> None:
 def _lenient_module(name: str, doc: str) -> types.ModuleType:
     """A module where any attribute is a no-op function (google.colab.output, data_table…)."""
     module = _module(name, doc)
-    module.__getattr__ = lambda attr: _noop if not attr.startswith("__") else _raise_attr(attr)  # type: ignore[attr-defined]
+    setattr(module, "__getattr__", lambda attr: _noop if not attr.startswith("__") else _raise_attr(attr))  # noqa: B010
     return module
 
 
@@ -129,7 +130,7 @@ def _install_google_colab(warn: Callable[[str], None]) -> None:
         google = _module("google", "tfgrade stand-in namespace")
         google.__path__ = []
         sys.modules["google"] = google
-    google.colab = colab  # type: ignore[attr-defined]
+    setattr(google, "colab", colab)  # noqa: B010 - `google` may be the real namespace package
     sys.modules["google.colab"] = colab
     for sub in (drive, files, userdata, patches, output, data_table):
         sys.modules[sub.__name__] = sub
@@ -168,10 +169,9 @@ def _agg_backend() -> None:
     os.environ["MPLBACKEND"] = "Agg"
     warnings.filterwarnings("ignore", message=".*non-interactive.*cannot be shown")
     if "matplotlib" in sys.modules:
-        try:
+        # A half-imported or odd matplotlib may refuse: the environment variable still applies.
+        with contextlib.suppress(Exception):
             sys.modules["matplotlib"].use("Agg", force=True)
-        except Exception:  # a half-imported or odd matplotlib: the environment variable still applies
-            pass
 
 
 def install_shims(warn: Callable[[str], None] | None = None) -> None:
@@ -182,11 +182,8 @@ def install_shims(warn: Callable[[str], None] | None = None) -> None:
     builtins.display = _display  # type: ignore[attr-defined]
     builtins.get_ipython = lambda: shell  # type: ignore[attr-defined]
     builtins.input = _no_input
-    try:
-        import getpass
+    import getpass
 
-        getpass.getpass = _no_input
-    except ImportError:
-        pass
+    setattr(getpass, "getpass", _no_input)  # noqa: B010 - Colab's getpass() prompt: same clear error
     _install_google_colab(say)
     _install_ipython_display()

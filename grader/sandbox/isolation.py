@@ -46,7 +46,7 @@ class Limits:
     cpu_s: int = 900               # backstop only: counts all TensorFlow threads
     file_mb: int = 64              # largest file the child may write
     nofile: int = 1024
-    nproc: int = 4096              # enforced only inside a user namespace
+    nproc: int = 512               # tasks (threads count): enforced only inside a user namespace
     tmp_mb: int = 256              # size of the private writable /tmp
 
 

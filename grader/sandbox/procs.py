@@ -44,9 +44,25 @@ def descendants(root: int) -> list[int]:
     return found
 
 
+def _pss(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def rss_bytes(pids: list[int]) -> int:
+    """Memory of a process tree. PSS splits pages shared after fork among the sharers, so
+    forking a TensorFlow process does not count its libraries once per copy."""
     total = 0
     for pid in pids:
+        pss = _pss(pid)
+        if pss is not None:
+            total += pss
+            continue
         try:
             total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
         except (OSError, ValueError, IndexError):

@@ -30,7 +30,7 @@ from .output import OutputDrain
 
 ZYGOTE_READY_TIMEOUT_S = 180.0
 WATCH_INTERVAL_S = 0.2
-MAX_PROCESSES = 400
+MAX_PROCESSES = 64      # a student process tree needs a handful; a fork bomb many
 
 
 class ChildTimeout(Exception):
@@ -97,6 +97,11 @@ class ZygoteLauncher:
                 elif op == "exit":
                     self._exits[int(msg["pid"])] = (msg.get("code"), int(msg.get("signal") or 0))
                 self._cond.notify_all()
+
+    @property
+    def closed(self) -> bool:
+        with self._cond:
+            return self._closed or self.proc.poll() is not None
 
     def wait_ready(self, timeout: float = ZYGOTE_READY_TIMEOUT_S) -> None:
         with self._cond:
@@ -201,12 +206,14 @@ class SandboxChild:
     def _watch(self) -> None:
         while not self._stop.wait(WATCH_INTERVAL_S):
             tree = procs.descendants(self.pid)
+            if len(tree) > MAX_PROCESSES:      # cheap test first: a fork bomb makes PSS slow
+                self.kill("processes")
+                return
             rss = procs.rss_bytes(tree)
             self.peak_rss = max(self.peak_rss, rss)
             if rss > self.memory_limit:
                 self.kill("memory")
-            elif len(tree) > MAX_PROCESSES:
-                self.kill("processes")
+                return
 
     def _send(self, header: dict[str, Any], arrays: tuple[np.ndarray, ...] | list[np.ndarray] = ()) -> None:
         try:
@@ -295,6 +302,10 @@ class Sandbox:
         payload["threads"] = self.threads
         payload["plan"] = {"level": self.plan.level, "masks": list(self.plan.masks),
                            "limits": self.plan.limits.__dict__}
+        if isinstance(self.launcher, ZygoteLauncher) and self.launcher.closed:
+            # A student at the basic level can kill its parent, the zygote: start a new one.
+            self.launcher.close()
+            self.launcher = ZygoteLauncher()
         child = SandboxChild(self.launcher, payload, self.plan.limits.memory_mb)
         if on_spawn:
             on_spawn(child)

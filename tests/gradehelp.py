@@ -1,0 +1,36 @@
+"""Helpers for tests that grade a file (imported as `gradehelp`: tests/ is on sys.path)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from grader.batch import Grader
+from grader.results import ExerciseResult
+
+
+def grade_text(grader: Grader, tmp_path: Path, exercise_id: str, text: str | bytes,
+               suffix: str = ".py") -> ExerciseResult:
+    path = tmp_path / f"{exercise_id}{suffix}"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return grader.grade_file(grader.course.get(exercise_id), path)
+
+
+def grade_case(grader: Grader, tmp_path: Path, exercise_id: str, case: Path) -> ExerciseResult:
+    target = tmp_path / f"{exercise_id}{case.suffix}"
+    shutil.copyfile(case, target)
+    return grader.grade_file(grader.course.get(exercise_id), target)
+
+
+def first_error(result: ExerciseResult) -> dict[str, Any]:
+    for check in result.checks:
+        err = check.details.get("student_error")
+        if err:
+            return err
+    return {}
+
+

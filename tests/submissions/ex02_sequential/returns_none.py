@@ -1,0 +1,11 @@
+# Wrong: builds and compiles the model but forgets to return it.
+from tensorflow import keras
+
+
+def build_model():
+    model = keras.Sequential([
+        keras.Input(shape=(100,)),
+        keras.layers.Dense(32, activation="relu"),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])

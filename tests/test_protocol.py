@@ -1,0 +1,112 @@
+"""The data-only channel: round trips, caps, and fuzzed bytes that must fail cleanly."""
+
+from __future__ import annotations
+
+import io
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grader import protocol
+from grader.errors import ProtocolError
+from grader.specs import ModelHandle, OpaqueValue, TensorValue, from_wire
+
+
+def roundtrip(header, arrays=()):  # type: ignore[no-untyped-def]
+    data = protocol.encode(header, arrays)
+    return protocol.read_frame(io.BytesIO(data).read)
+
+
+def test_roundtrip_json_and_arrays() -> None:
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    frame = roundtrip({"x": [1, 2.5, "é", None, True]}, [a])
+    assert frame.header == {"x": [1, 2.5, "é", None, True]}
+    np.testing.assert_array_equal(frame.arrays[0], a)
+    assert frame.arrays[0].dtype == np.float32
+
+
+def test_object_arrays_never_cross() -> None:
+    with pytest.raises(ProtocolError):
+        protocol.encode({}, [np.array([object()], dtype=object)])
+
+
+def test_pickled_npy_is_refused() -> None:
+    buf = io.BytesIO()
+    np.save(buf, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    npy = buf.getvalue()
+    head = b"{}"
+    body = struct.pack(">I", len(head)) + head + struct.pack(">I", 1) + struct.pack(">Q", len(npy)) + npy
+    with pytest.raises(ProtocolError):
+        protocol.decode_body(body)
+
+
+def test_frame_size_cap() -> None:
+    data = struct.pack(">Q", protocol.MAX_FRAME_BYTES + 1) + b"x" * 16
+    with pytest.raises(ProtocolError):
+        protocol.read_frame(io.BytesIO(data).read)
+
+
+def test_deep_nesting_is_refused() -> None:
+    deep: object = 1
+    for _ in range(protocol.MAX_DEPTH + 5):
+        deep = [deep]
+    body = protocol.encode(deep)[8:]
+    with pytest.raises(ProtocolError):
+        protocol.decode_body(body)
+
+
+def test_truncated_frame() -> None:
+    data = protocol.encode({"a": 1}, [np.zeros(10)])
+    for cut in (3, 9, 20, len(data) - 1):
+        with pytest.raises((ProtocolError, EOFError)):
+            protocol.read_frame(io.BytesIO(data[:cut]).read)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=512))
+def test_random_bodies_fail_cleanly(body: bytes) -> None:
+    try:
+        protocol.decode_body(body)
+    except ProtocolError:
+        pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=64), st.integers(min_value=0, max_value=200))
+def test_random_streams_fail_cleanly(noise: bytes, cut: int) -> None:
+    good = protocol.encode({"ok": True, "value": [1, 2]}, [np.ones(3)])
+    data = (good[:cut] + noise) if cut < len(good) else noise
+    try:
+        protocol.read_frame(io.BytesIO(data).read)
+    except (ProtocolError, EOFError):
+        pass
+
+
+def _predict(handle: int, x: np.ndarray) -> np.ndarray:
+    return x
+
+
+def test_from_wire_builds_typed_values() -> None:
+    arrays = (np.ones((2, 2)),)
+    value = from_wire({"__t__": "tuple", "items": [
+        {"__t__": "tensor", "i": 0, "dtype": "float32", "device": "/device:CPU:0"},
+        {"__t__": "opaque", "type_name": "Liar", "text": "1.0"},
+        {"__t__": "model", "handle": 1, "spec": {"class_kind": "sequential", "class_name": "Sequential",
+                                               "layers": [{"name": "<script>", "type": "Dense", "units": 3}],
+                                               "n_params": 7, "compiled": True}}]}, arrays, _predict)
+    tensor, opaque, model = value
+    assert isinstance(tensor, TensorValue) and tensor.device.endswith("CPU:0")
+    assert isinstance(opaque, OpaqueValue) and opaque.type_name == "Liar"
+    assert isinstance(model, ModelHandle) and model.spec.layers[0].units == 3
+
+
+@pytest.mark.parametrize("bad", [
+    {"__t__": "ndarray", "i": 5}, {"__t__": "nope"}, {"__t__": "model", "handle": "x"},
+    {"__t__": "tensor"}, {"__t__": "tuple"},
+])
+def test_from_wire_rejects_malformed(bad: dict) -> None:  # type: ignore[type-arg]
+    with pytest.raises(ProtocolError):
+        from_wire(bad, (), _predict)
