@@ -43,7 +43,7 @@ def load_results(results_dir: Path) -> tuple[list[SubmissionResult], list[tuple[
     for path in sorted(Path(results_dir).glob("*.json")):
         try:
             results.append(SubmissionResult.load(path))
-        except (OSError, ValueError, KeyError, TypeError) as exc:  # json errors are ValueErrors
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:  # JSON errors are ValueErrors
             bad.append((path, f"{type(exc).__name__}: {exc}"))
     return results, bad
 

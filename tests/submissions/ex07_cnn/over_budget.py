@@ -14,5 +14,5 @@ def train_model(x_train, y_train):
         keras.layers.Dense(10, activation="softmax"),
     ])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x_train, y_train, epochs=4, batch_size=32, verbose=0)
+    model.fit(x_train, y_train, epochs=8, batch_size=32, verbose=0)
     return model
