@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
-from .course import Course, Exercise, bundled_dir
+from .course import Course, Exercise
 from .engine import grade_exercise, missing_result, unreadable_result
-from .errors import PackError, SubmissionError
+from .errors import SubmissionError
 from .i18n import Msg
 from .matching import SUFFIXES, match_exercise
+from .progress import Progress
 from .results import ExerciseResult, SubmissionResult
 from .sandbox import Sandbox, default_masks, make_sandbox
 from .source import read_submission
@@ -36,6 +36,8 @@ class StudentFiles:
     folder: Path
     files: dict[str, Path]
     unmatched: tuple[str, ...] = ()
+    student_id: str | None = None          # the LMS id (Moodle's "Full Name_12345_…")
+    extra_folders: tuple[Path, ...] = ()
 
     def fingerprint(self, course: Course) -> str:
         h = hashlib.sha256(f"{__version__}|{course.seed}".encode())
@@ -73,11 +75,6 @@ def collect_student(folder: Path, course: Course, name: str | None = None) -> St
         if current is None or (path.stem == ex_id and (current.stem != ex_id or path.suffix == ".py")):
             files[ex_id] = path
     return StudentFiles(name or folder.name, folder, files, tuple(unmatched))
-
-
-def iter_students(root: Path, course: Course) -> Iterator[StudentFiles]:
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        yield collect_student(folder, course)
 
 
 @dataclass
@@ -124,7 +121,8 @@ class Grader:
         return SubmissionResult(
             student=student.name, exercises=tuple(results), isolation=self.isolation,  # type: ignore[arg-type]
             tool_version=__version__, graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            duration_s=time.monotonic() - start, fingerprint=student.fingerprint(self.course))
+            duration_s=time.monotonic() - start, fingerprint=student.fingerprint(self.course),
+            student_id=student.student_id)
 
     def close(self) -> None:
         self.sandbox.close()
@@ -152,42 +150,66 @@ class ClassSummary:
             f"{self.timed_out} timed out, in {self.wall_s:.1f} s")
 
 
-def grade_class(grader: Grader, root: Path, out: Path, *, force: bool = False,
-                log: Callable[[str], None] = lambda s: print(s, file=sys.stderr)) -> ClassSummary:
+def grader_error_result(course: Course, student: StudentFiles, isolation: str, detail: str) -> SubmissionResult:
+    """A row for a student the grader itself failed on: nothing is lost, the cause is kept."""
+    from .engine import _not_graded
+
+    msg = Msg("error del calificador al calificar a este estudiante; el profesor debe revisarlo",
+              "grader error while grading this student; the instructor must look at it")
+    exercises = []
+    for ex in course.exercises:
+        r = _not_graded(ex, True, "grader_error", msg)
+        checks = tuple(replace(c, details={"grader_error": detail[-4000:]}) for c in r.checks)
+        exercises.append(replace(r, checks=checks))
+    return SubmissionResult(
+        student=student.name, exercises=tuple(exercises), isolation=isolation,  # type: ignore[arg-type]
+        tool_version=__version__, graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        fingerprint="", student_id=student.student_id)
+
+
+Runner = Callable[[list[StudentFiles]], Iterator[SubmissionResult]]
+
+
+def in_process_runner(grader: Grader) -> Runner:
+    def run(students: list[StudentFiles]) -> Iterator[SubmissionResult]:
+        for student in students:
+            yield grader.grade_student(student)
+    return run
+
+
+def grade_class(students: list[StudentFiles], out: Path, runner: Runner, course: Course, *,
+                force: bool = False, progress: Progress | None = None) -> ClassSummary:
+    """Grade every student not already graded with the same files, pack and tool version;
+    write each result atomically the moment it arrives."""
     summary = ClassSummary()
     start = time.monotonic()
-    students = list(iter_students(root, grader.course))
-    for n, student in enumerate(students, 1):
+    progress = progress or Progress(len(students))
+    todo = []
+    for student in students:
         path = result_path(out, student.name)
-        fingerprint = student.fingerprint(grader.course)
         if not force and path.is_file():
             try:
                 old = SubmissionResult.load(path)
             except (ValueError, KeyError, OSError):
                 old = None
-            if old is not None and old.fingerprint == fingerprint:
+            if old is not None and old.fingerprint and old.fingerprint == student.fingerprint(course):
                 summary.skipped += 1
                 summary.results.append(old)
-                log(f"[{n}/{len(students)}] {student.name}: sin cambios / unchanged")
+                progress.step(student.name, Msg("sin cambios", "unchanged"))
                 continue
-        result = grader.grade_student(student)
-        result.save(path)
+        todo.append(student)
+    for result in runner(todo):
+        result.save(result_path(out, result.student))
         summary.graded += 1
         summary.results.append(result)
         if result.status in ("crashed", "grader_error"):
             summary.failed += 1
         if result.status == "timeout":
             summary.timed_out += 1
-        elapsed = time.monotonic() - start
-        eta = elapsed / n * (len(students) - n)
-        log(f"[{n}/{len(students)}] {student.name}: {result.score:g}/{result.max_score:g} "
-            f"({result.status}) · ETA {eta:.0f} s")
+        progress.step(result.student, Msg(f"{result.score:g}/{result.max_score:g} ({result.status})",
+                                          f"{result.score:g}/{result.max_score:g} ({result.status})"))
+    progress.finish()
     summary.wall_s = time.monotonic() - start
+    order = {s.name: i for i, s in enumerate(students)}
+    summary.results.sort(key=lambda r: order.get(r.student, len(order)))
     return summary
-
-
-def solutions_dir() -> Path:
-    try:
-        return bundled_dir("solutions")
-    except PackError:
-        raise

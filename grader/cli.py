@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -98,27 +99,48 @@ def _write_outputs(out: Path, results: list, course, lang: Lang) -> None:  # typ
     render_all(out, lang=lang, reveal_hidden=False)
 
 
+def _runner(args: argparse.Namespace, course, masks: tuple[Path, ...]):  # type: ignore[no-untyped-def]
+    """The local worker pool, or a Dask cluster when asked for one."""
+    if args.scheduler or args.dask_local:
+        from .dask_runner import DaskRunner
+
+        return DaskRunner(course, scheduler=args.scheduler, local_workers=args.dask_local,
+                          level=args.isolation)
+    from .executors import LocalPool, WorkerConfig, threads_per_worker
+
+    config = WorkerConfig(pack_dir=course.pack_dir, course_config=args.course, level=args.isolation,
+                          include_hidden=True, extra_masks=masks, threads=threads_per_worker(args.jobs))
+    return LocalPool(config, args.jobs)
+
+
 def cmd_grade(args: argparse.Namespace) -> int:
-    from .batch import Grader, grade_class
+    from .batch import grade_class
+    from .intake import discover, write_mapping
+    from .progress import Progress
 
     course = _course(args)
-    root = Path(args.submissions)
-    if not root.is_dir():
-        raise TfgradeError(Msg(f"{root} no es una carpeta de entregas", f"{root} is not a submissions folder"))
+    source = Path(args.submissions)
+    if not source.exists():
+        raise TfgradeError(Msg(f"no existe {source}", f"{source} does not exist"))
     out = Path(args.out)
-    grader = Grader.create(course, level=args.isolation, extra_masks=(root.resolve(), out.resolve()))
-    _say(Msg(f"Aislamiento: {grader.isolation}", f"Isolation: {grader.isolation}"), args.lang, sys.stderr)
+    students = discover(source, course, out / ".intake")
+    write_mapping(students, out)
+    runner = _runner(args, course, (source.resolve(), out.resolve()))
+    _say(Msg(f"{len(students)} estudiantes, {len(course.exercises)} ejercicios, {args.jobs} procesos",
+             f"{len(students)} students, {len(course.exercises)} exercises, {args.jobs} workers"), args.lang, sys.stderr)
     try:
-        summary = grade_class(grader, root, out, force=args.force)
+        summary = grade_class(students, out, lambda todo: runner.run(todo, course), course,
+                              force=args.force, progress=Progress(len(students), args.lang))
     except KeyboardInterrupt:
+        runner.close()
         _say(Msg("Interrumpido. Los resultados ya escritos se conservan: vuelve a ejecutar el mismo comando para continuar.",
                  "Interrupted. Results already written are kept: run the same command again to resume."), args.lang, sys.stderr)
         return 130
-    finally:
-        grader.close()
     _write_outputs(out, summary.results, course, args.lang)
     _say(summary.line(), args.lang, sys.stderr)
-    _say(Msg(f"Libro de calificaciones: {out / 'gradebook.csv'}", f"Gradebook: {out / 'gradebook.csv'}"), args.lang)
+    _say(Msg(f"Aislamiento: {runner.isolation}", f"Isolation: {runner.isolation}"), args.lang, sys.stderr)
+    _say(Msg(f"Libro de calificaciones: {out / 'gradebook.csv'} · informes: {out / 'index.html'}",
+             f"Gradebook: {out / 'gradebook.csv'} · reports: {out / 'index.html'}"), args.lang)
     return 0
 
 
@@ -168,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("submissions")
     p.add_argument("--out", required=True)
     p.add_argument("--force", action="store_true", help="regrade students whose files did not change")
+    p.add_argument("-j", "--jobs", type=int, default=max(1, os.cpu_count() or 1), help="parallel workers")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786")
+    p.add_argument("--dask-local", type=int, default=0, metavar="N", help="start a local Dask cluster of N workers")
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("validate", parents=[common], help="solutions score full marks, starters score 0")

@@ -39,7 +39,9 @@ class StudentError(Exception):
         if not self.frames:
             return Msg("", "")
         f = self.frames[-1]
-        return Msg(f" (línea {f.get('line')}: {f.get('code', '')})", f" (line {f.get('line')}: {f.get('code', '')})")
+        code = f" {f.get('code')}" if f.get("code") else ""
+        return Msg(f" (línea {f.get('line')}:{code})" if code else f" (línea {f.get('line')})",
+                   f" (line {f.get('line')}:{code})" if code else f" (line {f.get('line')})")
 
     def msg(self) -> Msg:
         fn = f"`{self.function}`"

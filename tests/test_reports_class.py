@@ -101,3 +101,15 @@ def test_empty_class() -> None:
     page = render_class_report([], "es")
     assert "Todavía no hay resultados." in page
     assert "<img" not in page
+
+
+def test_grader_error_exercise_message_for_instructors() -> None:
+    from report_fixtures import exercise, submission
+
+    from grader.i18n import Msg
+
+    broken = exercise("ex02_sequential", [], status="grader_error",
+                      message=Msg("Traceback: KeyError 'holdout'", "Traceback: KeyError 'holdout'"))
+    page = render_class_report([submission("x", [broken])], "en")
+    assert "Traceback: KeyError &#39;holdout&#39;" in page
+    assert ">grader error</span>" in page

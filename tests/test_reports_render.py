@@ -37,6 +37,13 @@ def test_render_all_writes_everything(tmp_path) -> None:
     assert "/ 107 puntos" in dario
 
 
+def test_render_all_takes_the_course_order(tmp_path) -> None:
+    write_results(tmp_path, class_results())
+    render_all(tmp_path, "en", False, exercise_ids=["ex07_cnn", "ex01_tf1_add"])
+    header = (tmp_path / "gradebook.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == "student,ex07_cnn,ex01_tf1_add,total,max_total,percent,status"
+
+
 def test_render_is_deterministic_and_reveal_passes_through(tmp_path) -> None:
     write_results(tmp_path, [full_marks_student()])
     render_all(tmp_path, "en", False)
@@ -44,9 +51,9 @@ def test_render_is_deterministic_and_reveal_passes_through(tmp_path) -> None:
     first = report.read_text(encoding="utf-8")
     render_all(tmp_path, "en", False)
     assert report.read_text(encoding="utf-8") == first                # same results, same bytes
-    assert ">hidden</span>" in first
+    assert 'class="check hidden"' in first
     render_all(tmp_path, "en", True)
-    assert ">hidden</span>" not in report.read_text(encoding="utf-8")
+    assert 'class="check hidden"' not in report.read_text(encoding="utf-8")
 
 
 def test_main_report_codes(tmp_path, capsys) -> None:

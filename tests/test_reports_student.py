@@ -94,7 +94,7 @@ def test_adversarial_report_never_shows_grader_traceback() -> None:
         assert "grader/engine.py" not in page
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40))
 def test_any_layer_name_or_message_renders_as_text(text: str) -> None:
     layers = [dict(SEQ_LAYERS[0], name=text)]
@@ -155,7 +155,8 @@ def test_hidden_checks_masked_unless_revealed() -> None:
     # feedback-only content of hidden checks: the benchmark (ex05) and the confusion matrix
     assert "student_ms" not in masked and "student_ms" in revealed
     assert 'class="confusion"' not in masked and 'class="confusion"' in revealed
-    assert ">hidden</span>" not in revealed
+    assert labels("en")["hidden_note"] not in revealed and 'class="check hidden"' not in revealed
+    assert revealed.count(">hidden</span>") == 5                      # still tagged, now with feedback
     # a hidden check still shows its points: 8 / 8 for the CNN accuracy
     assert re.search(r"Held-out accuracy ≥ 0.95</span>\s*<span class=\"check-points\">8 <small>/ 8", masked)
 
@@ -260,3 +261,13 @@ def test_expected_layers_alone_and_malformed_details() -> None:
     assert "Other data" in page and "custom_key" in page and "not a list" in page
     assert labels("en")["plot_unavailable"] in page
     assert 'class="confusion"' not in page
+
+
+def test_grader_error_exercise_shows_no_internals() -> None:
+    from grader.i18n import Msg
+
+    broken = exercise("ex02_sequential", [], status="grader_error",
+                      message=Msg("Traceback: KeyError 'holdout'", "Traceback: KeyError 'holdout'"))
+    page = render_student_report(submission("x", [broken]), "es")
+    assert "Traceback" not in page and "holdout" not in page
+    assert labels("es")["grader_error_student"] in page

@@ -15,8 +15,6 @@ import pytest
 from grader.checking import fail
 from grader.specs import GraphSpec, GraphTensorSpec, ModelHandle, OpaqueValue, TensorValue
 
-TENSOR_NAMES = ("a", "b", "add")
-
 
 @dataclass
 class Built:
@@ -28,6 +26,9 @@ class Built:
     add: Any = None
     found: str | None = None        # set when the value is not a (graph, a, b, add) tuple
     reported: bool = False          # the full message is given once, then a short one
+
+    def tensors(self) -> list[tuple[str, Any]]:
+        return [("a", self.a), ("b", self.b), ("add", self.add)]
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +118,7 @@ def test_is_graph(built: Built) -> None:
         fail(es=f"el primer valor debe ser un tf.Graph; hay {found}",
              en=f"the first value must be a tf.Graph; found {found}",
              expected="tf.Graph", found=found)
-    eager = [(name, describe(t)) for name, t in zip(TENSOR_NAMES, (built.a, built.b, built.add))
+    eager = [(name, describe(t)) for name, t in built.tensors()
              if not isinstance(t, GraphTensorSpec)]
     if eager:
         listed = "; ".join(f"{name}: {found}" for name, found in eager)
@@ -129,7 +130,7 @@ def test_is_graph(built: Built) -> None:
                 "`with tf.Graph().as_default():` (or call tf.compat.v1.disable_eager_execution())",
              expected="graph tensors", found=listed)
     op_names = {op.name for op in built.graph.ops}
-    outside = [name for name, t in zip(TENSOR_NAMES, (built.a, built.b, built.add))
+    outside = [name for name, t in built.tensors()
                if t.op_name not in op_names]
     if outside:
         listed = ", ".join(outside)

@@ -9,6 +9,7 @@ details (the share of its points it still earns, from grader.metrics.partial_cre
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,12 @@ import pytest
 from grader import datasets, metrics
 from grader.checking import fail
 from grader.specs import ModelHandle, ModelSpec, OpaqueValue, TensorValue
+
+
+def es_decimals(text: str) -> str:
+    """Spanish writes decimals with a comma: 0.75 -> 0,75 (only between digits)."""
+    return re.sub(r"(?<=\d)\.(?=\d)", ",", text)
+
 
 # Layers that pass their input through unchanged (for finding the real output activation).
 PASS_THROUGH = {"Dropout", "Flatten", "Reshape", "ActivityRegularization", "GaussianNoise",
@@ -176,16 +183,16 @@ def test_fit_line_recovers_line(line_fit: Called, line: LineProblem, params: dic
              en=f"fit_line must return two numbers; it returned {found}", expected=want, found=found)
     found = f"w = {w:.3f}, b = {b:.3f}"
     if not (math.isfinite(w) and math.isfinite(b)):
-        fail(es=f"se esperaba {want}, hay {found}: el descenso diverge (¿signo del paso o tasa de aprendizaje?)",
+        fail(es=es_decimals(f"se esperaba {want}, hay {found}: el descenso diverge (¿signo del paso o tasa de aprendizaje?)"),
              en=f"expected {want}, found {found}: gradient descent diverges (sign of the step or learning rate?)",
              expected=want, found=found)
     if abs(w - line.w) > tol or abs(b - line.b) > tol:
-        fail(es=f"se esperaba {want}, hay {found}. Si se queda a medio camino, comprueba que das "
-                "`epochs` pasos y que actualizas con w.assign_sub(learning_rate * dw) (igual con b)",
+        fail(es=es_decimals(f"se esperaba {want}, hay {found}. Si se queda a medio camino, comprueba que das ")
+                + "`epochs` pasos y que actualizas con w.assign_sub(learning_rate * dw) (igual con b)",
              en=f"expected {want}, found {found}. If it stops half-way, check that you take `epochs` "
                 "steps and update with w.assign_sub(learning_rate * dw) (the same for b)",
              expected=want, found=found)
-    record(es=f"{found} (verdadero: w = {line.w:.3f}, b = {line.b:.3f})",
+    record(es=es_decimals(f"{found} (verdadero: w = {line.w:.3f}, b = {line.b:.3f})"),
            en=f"{found} (true: w = {line.w:.3f}, b = {line.b:.3f})",
            w=w, b=b, w_true=line.w, b_true=line.b, duration_s=round(line_fit.duration_s, 3))
 
@@ -277,8 +284,8 @@ def test_regressor_mae(trained: Called, split: datasets.Split, params: dict[str,
     details = {**last_curves(spec), "mae": mae if math.isfinite(mae) else None, "n_test": split.n_test,
                "n_invalid": predictions.n_invalid}
     if fraction >= 1.0:
-        record(es=f"error absoluto medio {shown} mpg en {split.n_test} coches que el modelo no había visto "
-                  f"(puntos completos hasta {full_at:g})",
+        record(es=es_decimals(f"error absoluto medio {shown} mpg en {split.n_test} coches que el modelo no "
+                              f"había visto (puntos completos hasta {full_at:g})"),
                en=f"mean absolute error {shown} mpg on {split.n_test} cars the model had not seen "
                   f"(full points up to {full_at:g})", **details)
         return
@@ -297,8 +304,9 @@ def test_regressor_mae(trained: Called, split: datasets.Split, params: dict[str,
     else:
         hints_es.append("prueba más épocas o una tasa de aprendizaje algo mayor y mira la curva de pérdida")
         hints_en.append("try more epochs or a somewhat larger learning rate and look at the loss curve")
-    fail(es=f"error absoluto medio {shown} mpg en los {split.n_test} coches reservados; puntos completos "
-            f"con ≤ {full_at:g}, 0 puntos con ≥ {zero_at:g} (obtienes el {fraction:.0%}). " + "; ".join(hints_es),
+    fail(es=es_decimals(f"error absoluto medio {shown} mpg en los {split.n_test} coches reservados; puntos "
+                        f"completos con ≤ {full_at:g}, 0 puntos con ≥ {zero_at:g} (obtienes el {fraction:.0%}). ")
+            + "; ".join(hints_es),
          en=f"mean absolute error {shown} mpg on the {split.n_test} held-out cars; full points at "
             f"≤ {full_at:g}, 0 points at ≥ {zero_at:g} (you earn {fraction:.0%}). " + "; ".join(hints_en),
          expected=f"MAE ≤ {full_at:g}", found=round(mae, 4) if math.isfinite(mae) else "inf",
@@ -308,5 +316,5 @@ def test_regressor_mae(trained: Called, split: datasets.Split, params: dict[str,
 def test_regressor_trains_in_time(trained: Called, record: Any) -> None:
     # A call over the limit raises StudentError("timeout") in the fixture: reaching here means
     # train_regressor returned in time.
-    record(es=f"train_regressor tardó {trained.duration_s:.1f} s", en=f"train_regressor took {trained.duration_s:.1f} s",
+    record(es=es_decimals(f"train_regressor tardó {trained.duration_s:.1f} s"), en=f"train_regressor took {trained.duration_s:.1f} s",
            duration_s=round(trained.duration_s, 3), fits=int(trained.events.get("fit", 0)))

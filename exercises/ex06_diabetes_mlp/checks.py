@@ -9,6 +9,7 @@ details (the share of its points it still earns, from grader.metrics.partial_cre
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,12 @@ import pytest
 from grader import datasets, metrics
 from grader.checking import fail
 from grader.specs import ModelHandle, ModelSpec, OpaqueValue, TensorValue
+
+
+def es_decimals(text: str) -> str:
+    """Spanish writes decimals with a comma: 0.75 -> 0,75 (only between digits)."""
+    return re.sub(r"(?<=\d)\.(?=\d)", ",", text)
+
 
 PASS_THROUGH = {"Dropout", "Flatten", "Reshape", "ActivityRegularization", "GaussianNoise",
                 "GaussianDropout", "AlphaDropout"}
@@ -204,14 +211,15 @@ def test_heldout_accuracy(trained: Trained, split: datasets.Split, params: dict[
                "confusion_matrix": {"counts": counts, "labels": CLASS_NAMES},
                "n_invalid": predictions.n_invalid}
     if fraction >= 1.0:
-        record(es=f"exactitud {accuracy:.3f} en {split.n_test} pacientes que el modelo no había visto "
-                  f"(puntos completos desde {full_at:g})",
+        record(es=es_decimals(f"exactitud {accuracy:.3f} en {split.n_test} pacientes que el modelo no había "
+                              f"visto (puntos completos desde {full_at:g})"),
                en=f"accuracy {accuracy:.3f} on {split.n_test} patients the model had not seen "
                   f"(full points from {full_at:g})", **details)
         return
     hints_es, hints_en = advice(spec, predictions, accuracy)
-    fail(es=f"exactitud {accuracy:.3f} en los {split.n_test} pacientes reservados; puntos completos con "
-            f"≥ {full_at:g}, 0 puntos con ≤ {zero_at:g} (obtienes el {fraction:.0%}). " + " ".join(hints_es),
+    fail(es=es_decimals(f"exactitud {accuracy:.3f} en los {split.n_test} pacientes reservados; puntos completos "
+                        f"con ≥ {full_at:g}, 0 puntos con ≤ {zero_at:g} (obtienes el {fraction:.0%}). ")
+            + " ".join(hints_es),
          en=f"accuracy {accuracy:.3f} on the {split.n_test} held-out patients; full points at "
             f"≥ {full_at:g}, 0 points at ≤ {zero_at:g} (you earn {fraction:.0%}). " + " ".join(hints_en),
          expected=f"accuracy ≥ {full_at:g}", found=round(accuracy, 4), score_fraction=round(fraction, 4),
@@ -238,12 +246,12 @@ def advice(spec: ModelSpec, predictions: metrics.Predictions, accuracy: float) -
                   "(norm.adapt(x_train)) as the first layer.")
     train_acc = final_training_accuracy(spec)
     if train_acc is not None and train_acc - accuracy > 0.1:
-        es.append(f"En entrenamiento acierta {train_acc:.2f}: memoriza los 200 pacientes. Usa una red más "
+        es.append(f"En entrenamiento acierta {es_decimals(f'{train_acc:.2f}')}: memoriza los 200 pacientes. Usa una red más "
                   "pequeña, menos épocas, Dropout o regularización L2.")
         en.append(f"It scores {train_acc:.2f} on the training data: it memorises the 200 patients. Use a "
                   "smaller network, fewer epochs, Dropout or L2 regularisation.")
     elif train_acc is not None and train_acc < 0.75:
-        es.append(f"En entrenamiento solo acierta {train_acc:.2f}: entrena más épocas o con una tasa de "
+        es.append(f"En entrenamiento solo acierta {es_decimals(f'{train_acc:.2f}')}: entrena más épocas o con una tasa de "
                   "aprendizaje algo mayor.")
         en.append(f"It only scores {train_acc:.2f} on the training data: train for more epochs or with a "
                   "somewhat larger learning rate.")
@@ -253,5 +261,5 @@ def advice(spec: ModelSpec, predictions: metrics.Predictions, accuracy: float) -
 def test_trains_in_time(trained: Trained, record: Any) -> None:
     # A call over the limit raises StudentError("timeout") in the fixture: reaching here means
     # train_model returned in time.
-    record(es=f"train_model tardó {trained.duration_s:.1f} s", en=f"train_model took {trained.duration_s:.1f} s",
+    record(es=es_decimals(f"train_model tardó {trained.duration_s:.1f} s"), en=f"train_model took {trained.duration_s:.1f} s",
            duration_s=round(trained.duration_s, 3), fits=int(trained.events.get("fit", 0)))

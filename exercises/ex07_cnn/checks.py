@@ -9,6 +9,7 @@ details (the share of its points it still earns, from grader.metrics.partial_cre
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,12 @@ import pytest
 from grader import datasets, metrics
 from grader.checking import fail
 from grader.specs import ModelHandle, ModelSpec, OpaqueValue, TensorValue
+
+
+def es_decimals(text: str) -> str:
+    """Spanish writes decimals with a comma: 0.75 -> 0,75 (only between digits)."""
+    return re.sub(r"(?<=\d)\.(?=\d)", ",", text)
+
 
 PASS_THROUGH = {"Dropout", "Flatten", "Reshape", "ActivityRegularization", "GaussianNoise",
                 "GaussianDropout", "AlphaDropout", "SpatialDropout2D"}
@@ -193,8 +200,8 @@ def test_heldout_accuracy(trained: Trained, split: datasets.Split, params: dict[
                "confusion_matrix": {"counts": counts, "labels": [str(d) for d in range(n_classes)]},
                "n_invalid": predictions.n_invalid}
     if fraction >= 1.0:
-        record(es=f"exactitud {accuracy:.3f} en {split.n_test} imágenes que el modelo no había visto "
-                  f"(puntos completos desde {full_at:g})",
+        record(es=es_decimals(f"exactitud {accuracy:.3f} en {split.n_test} imágenes que el modelo no había "
+                              f"visto (puntos completos desde {full_at:g})"),
                en=f"accuracy {accuracy:.3f} on {split.n_test} images the model had not seen "
                   f"(full points from {full_at:g})", **details)
         return
@@ -204,8 +211,8 @@ def test_heldout_accuracy(trained: Trained, split: datasets.Split, params: dict[
                "accuracy is high and this one is not, the model memorises (fewer parameters or Dropout).")
     if predictions.note is not None:
         hint_es, hint_en = predictions.note.es + ". " + hint_es, predictions.note.en + ". " + hint_en
-    fail(es=f"exactitud {accuracy:.3f} en las {split.n_test} imágenes reservadas; puntos completos con "
-            f"≥ {full_at:g}, 0 puntos con ≤ {zero_at:g} (obtienes el {fraction:.0%}). {hint_es}",
+    fail(es=es_decimals(f"exactitud {accuracy:.3f} en las {split.n_test} imágenes reservadas; puntos completos "
+                        f"con ≥ {full_at:g}, 0 puntos con ≤ {zero_at:g} (obtienes el {fraction:.0%}). ") + hint_es,
          en=f"accuracy {accuracy:.3f} on the {split.n_test} held-out images; full points at "
             f"≥ {full_at:g}, 0 points at ≤ {zero_at:g} (you earn {fraction:.0%}). {hint_en}",
          expected=f"accuracy ≥ {full_at:g}", found=round(accuracy, 4), score_fraction=round(fraction, 4),
@@ -215,5 +222,5 @@ def test_heldout_accuracy(trained: Trained, split: datasets.Split, params: dict[
 def test_trains_in_time(trained: Trained, record: Any) -> None:
     # A call over the limit raises StudentError("timeout") in the fixture: reaching here means
     # train_model returned in time.
-    record(es=f"train_model tardó {trained.duration_s:.1f} s", en=f"train_model took {trained.duration_s:.1f} s",
+    record(es=es_decimals(f"train_model tardó {trained.duration_s:.1f} s"), en=f"train_model took {trained.duration_s:.1f} s",
            duration_s=round(trained.duration_s, 3), fits=int(trained.events.get("fit", 0)))

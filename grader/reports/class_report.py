@@ -88,6 +88,7 @@ class ClassView:
     mean_percent: str
     median_percent: str
     histogram: str | None
+    histogram_narrow: str | None
     exercise_ids: list[str]
     exercises: list[ExerciseStat]
     checks: list[CheckRate]
@@ -181,7 +182,7 @@ def class_view(results: Sequence[SubmissionResult], lang: Lang,
         rows.append(StudentRow(
             name=r.student, student_id=r.student_id or "",
             href="reports/" + quote(report_filename(r.student)),
-            exercise_scores=[fmt_num(ex.score, lang) if (ex := r.exercise(i)) and ex.status != "missing" else "—"
+            exercise_scores=[fmt_num(e.score, lang) if (e := r.exercise(i)) and e.status != "missing" else "—"
                              for i in ids],
             score=fmt_num(total, lang), max_score=fmt_num(total_max, lang),
             percent=fmt_num(pct, lang, 1) + " %" if pct is not None else "—",
@@ -191,8 +192,7 @@ def class_view(results: Sequence[SubmissionResult], lang: Lang,
 
     stats = []
     for i in ids:
-        handed_in = [ex for r in results if (ex := r.exercise(i)) is not None and ex.status != "missing"]
-        scores = [ex.score for ex in handed_in]
+        scores = [e.score for r in results if (e := r.exercise(i)) is not None and e.status != "missing"]
         top = ref.get(i, 0.0)
         mean = statistics.fmean(scores) if scores else None
         stats.append(ExerciseStat(
@@ -210,6 +210,7 @@ def class_view(results: Sequence[SubmissionResult], lang: Lang,
         mean_percent=fmt_num(statistics.fmean(percents), lang, 1) + " %" if percents else "—",
         median_percent=fmt_num(statistics.median(percents), lang, 1) + " %" if percents else "—",
         histogram=histogram_plot(percents, t["score_percent"], t["n_students"]),
+        histogram_narrow=histogram_plot(percents, t["score_percent"], t["n_students"], narrow=True),
         exercise_ids=ids, exercises=stats, checks=check_rates(results, lang), students=rows,
         grader_errors=grader_errors(results),
         isolation=", ".join(f"{t.get('isolation_' + k, k)} ({n})" for k, n in levels.most_common()),

@@ -1,10 +1,19 @@
 """Turn a check's free-form `details` dict into plain view objects the templates can show.
 
-Conventional keys (documented in docs/CHECKS.md and the reports' README section):
-`expected`, `found`, `layers`, `expected_layers`, `curves`, `confusion_matrix`, `device`,
-`matmul_count`, `benchmark`, `student_error`, `tampering`, `grader_error`. Anything else is
-shown as "other data". Every value may come from student code, so nothing here trusts a type:
-a malformed value degrades to its JSON text, never to an exception.
+Conventional keys a check may put in `CheckResult.details`, and how they are shown:
+- `expected`, `found`: any JSON; two dicts are compared key by key, anything else side by side
+- `layers`: the model summary, a list of {name, type, units, activation, output_shape, params}
+- `expected_layers`: the same shape (keys may be omitted); shown beside `layers`, differences marked
+- `curves`: {"loss": [...], "accuracy": [...], "val_loss": [...], ...} per epoch -> plots
+- `confusion_matrix`: {"labels": [...], "counts": [[...], ...]} -> a heat-map table
+- `device` (str), `matmul_count` (int): M^n's result device and number of matrix products
+- `benchmark`: a list of row dicts (or of lists) -> a table
+- `student_error`: {"type", "message", "frames": [str | {file, line, function, code}]}
+- `tampering`: what the sandbox blocked (truthy = the class report flags "tampering blocked")
+- `grader_error`: traceback text of the grader itself: instructors only (class report)
+Anything else is shown as "other data" (keys starting with "_" are not shown). Every value
+may come from student code, so nothing here trusts a type: a malformed value degrades to its
+JSON text, never to an exception.
 
 `grader_error` (a traceback of the grader itself) is deliberately never put in a view: it is
 for instructors and only the class report reads it (see class_report.grader_errors).
@@ -182,9 +191,8 @@ def layer_tables(found: Any, expected: Any, lang: Lang) -> tuple[LayerTable | No
         columns = [("#", "#")] + [(k, t[f"col_{k}"]) for k in keys]
         body = [[Cell(str(i + 1), differs(i, "#"))] + [Cell(fmt_value(row.get(k), lang), differs(i, k)) for k in keys]
                 for i, row in enumerate(rows)]
-        params = [r.get("params") for r in rows]
-        total = (fmt_int(sum(int(p) for p in params), lang)
-                 if params and all(isinstance(p, int) and not isinstance(p, bool) for p in params) else None)
+        params = [p for r in rows if isinstance(p := r.get("params"), int) and not isinstance(p, bool)]
+        total = fmt_int(sum(params), lang) if params and len(params) == len(rows) else None
         tables.append(LayerTable(columns, body, total))
     return tables[0], tables[1]
 

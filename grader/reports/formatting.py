@@ -11,7 +11,7 @@ import json
 import math
 import re
 import unicodedata
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..i18n import Lang
@@ -62,7 +62,7 @@ def parse_iso(text: str) -> datetime | None:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except (ValueError, AttributeError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def fmt_date(text: str, lang: Lang, with_time: bool = True) -> str:
@@ -70,7 +70,7 @@ def fmt_date(text: str, lang: Lang, with_time: bool = True) -> str:
     moment = parse_iso(text)
     if moment is None:
         return text
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     day = f"{moment.day} {MONTHS[lang][moment.month - 1]} {moment.year}"
     return f"{day}, {moment:%H:%M} UTC" if with_time else day
 

@@ -90,7 +90,7 @@ _LABELS: dict[str, Msg] = {
     "ex_missing": Msg("no entregado", "not submitted"),
     "ex_unreadable": Msg("ilegible", "unreadable"),
     "ex_timeout": Msg("tiempo agotado", "timed out"),
-    "ex_crashed": Msg("el proceso terminó abruptamente", "crashed"),
+    "ex_crashed": Msg("fallo del proceso", "crashed"),
     "ex_grader_error": Msg("error del corrector", "grader error"),
     "sub_ok": Msg("completo", "complete"),
     "sub_incomplete": Msg("incompleto", "incomplete"),

@@ -25,7 +25,7 @@ MUTED = "#6b7280"
 GRID = "#e5e7eb"
 SERIES = ("#2563eb", "#ea580c", "#16a34a", "#9333ea", "#0891b2", "#db2777")
 
-_RC = {
+_RC: dict[Any, Any] = {
     "svg.fonttype": "path",          # text as paths: identical rendering on every machine
     "svg.hashsalt": "tfgrade",       # stable ids: the same results give the same file
     "text.parse_math": False,        # a metric called '$\\frac' must not crash mathtext
@@ -113,8 +113,12 @@ def _curves_image(group: Mapping[str, list[float]], epoch_label: str, decimal_co
         return None
 
 
-def histogram_plot(percents: Sequence[float], xlabel: str = "score (%)", ylabel: str = "") -> str | None:
-    """Histogram of scores in percent, 10 bins of 10 points, bars coloured by grade band."""
+def histogram_plot(percents: Sequence[float], xlabel: str = "score (%)", ylabel: str = "",
+                   narrow: bool = False) -> str | None:
+    """Histogram of scores in percent, 10 bins of 10 points, bars coloured by grade band.
+
+    `narrow=True` draws the phone version: same data, a shape whose text stays legible at 350 px.
+    """
     values = [min(100.0, max(0.0, float(p))) for p in percents if p is not None and math.isfinite(float(p))]
     if not values:
         return None
@@ -125,16 +129,16 @@ def histogram_plot(percents: Sequence[float], xlabel: str = "score (%)", ylabel:
     colors = ["#dc2626"] * 5 + ["#f59e0b"] * 2 + ["#65a30d"] * 2 + ["#16a34a"]
     try:
         with matplotlib.rc_context(_RC):
-            fig = Figure(figsize=(8.2, 2.8))
+            fig = Figure(figsize=(4.0, 2.8) if narrow else (8.2, 2.8))
             ax = fig.subplots()
             ax.bar(edges[:-1], counts, width=9.2, align="edge", color=colors, edgecolor="none")
             for x, c in zip(edges[:-1], counts, strict=True):
                 if c:
                     ax.text(x + 4.6, c, str(c), ha="center", va="bottom", color=INK, fontsize=8)
             ax.set_xlim(0, 100)
-            ax.set_xticks(edges)
+            ax.set_xticks(edges[::2] if narrow else edges)
             ax.set_ylim(0, max(counts) * 1.18 + 0.5)
-            ax.yaxis.get_major_locator().set_params(integer=True)
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xlabel(xlabel)
             if ylabel:
                 ax.set_ylabel(ylabel)

@@ -23,7 +23,8 @@ from ..results import SubmissionResult
 from .class_report import write_class_report
 from .gradebook import write_gradebook
 from .lms import read_roster, write_canvas_csv, write_moodle_csv
-from .scoring import exercise_ids, reference_max
+from .scoring import exercise_ids as ids_of
+from .scoring import reference_max
 from .student_report import write_student_report
 from .templating import template_env
 
@@ -50,8 +51,13 @@ def load_results(results_dir: Path) -> tuple[list[SubmissionResult], list[tuple[
 
 def render_all(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, *,
                roster: Path | None = None, max_points: Mapping[str, float] | None = None,
-               results: Sequence[SubmissionResult] | None = None) -> RenderSummary:
-    """Load OUT/results/*.json (unless `results` is given) and write every report and export."""
+               results: Sequence[SubmissionResult] | None = None,
+               exercise_ids: Sequence[str] | None = None) -> RenderSummary:
+    """Load OUT/results/*.json (unless `results` is given) and write every report and export.
+
+    `exercise_ids` (the course's order) and `max_points` (each exercise's maximum from the pack)
+    are optional: by default both come from the results themselves (scoring.py).
+    """
     out_dir = Path(out_dir)
     summary = RenderSummary()
     if results is None:
@@ -62,7 +68,8 @@ def render_all(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, *,
     for result in results:
         summary.reports.append(write_student_report(result, out_dir, lang, reveal_hidden, env, ref))
     summary.index = write_class_report(results, out_dir, lang, env, ref)
-    summary.exports += write_gradebook(results, exercise_ids(results), out_dir, max_points=ref)
+    ids = list(exercise_ids) if exercise_ids is not None else ids_of(results)
+    summary.exports += write_gradebook(results, ids, out_dir, max_points=ref)
     roster_path = roster if roster is not None else (out_dir / "roster.csv")
     roster_rows = read_roster(roster_path) if roster_path.is_file() else None
     for writer in (write_moodle_csv, write_canvas_csv):

@@ -42,6 +42,7 @@ class CheckView:
     feedback: str
     masked: bool           # a hidden check shown without its feedback and details
     counts: bool           # False for not applicable: its points leave the total
+    hidden: bool           # a hidden check (shown in full only with reveal_hidden)
     details: DetailsView | None
 
 
@@ -107,7 +108,7 @@ def check_view(check: CheckResult, lang: Lang, reveal_hidden: bool) -> CheckView
         id=check.id, title=check.title.get(lang), status=status, status_label=t[f"status_{status}"],
         points=fmt_num(check.points, lang) if check.counts_in_total else "—",
         max_points=fmt_num(check.max_points, lang), feedback=feedback, masked=masked,
-        counts=check.counts_in_total, details=details,
+        counts=check.counts_in_total, hidden=check.hidden, details=details,
     )
 
 
@@ -116,7 +117,9 @@ def exercise_view(ex: ExerciseResult, lang: Lang, reveal_hidden: bool, max_score
     max_score = ex.max_score if max_score is None else max_score
     message = ex.message.get(lang) if ex.message else ""
     if ex.status == "grader_error":
-        message = (message + "\n" if message else "") + t["grader_error_student"]
+        # The engine's message here may carry grader internals: students get the plain words,
+        # instructors find the message in the class report.
+        message = t["grader_error_student"]
     output, output_trimmed = trim_text(ex.output) if ex.output else ("", False)
     return ExerciseView(
         id=ex.exercise, title=ex.title.get(lang), status=ex.status, status_label=t[f"ex_{ex.status}"],

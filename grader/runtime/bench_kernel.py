@@ -10,8 +10,9 @@ Lines on stderr that start with PROGRESS are progress for the person waiting.
 
 What one row means: for one (device, dtype, size, method), the median wall time of
 `repeats` runs after one warm-up run, the achieved rate 2·size³·products / time, that rate
-as a fraction of the same device's plain matmul rate, and the error against an exact
-float64 answer (so the row for float16 shows what half precision costs).
+as a fraction of the same device's plain matmul rate (sampled right before each run), and
+the error against an exact float64 answer (so the row for float16 shows what half
+precision costs).
 """
 
 from __future__ import annotations
@@ -116,8 +117,8 @@ def naive_loop(m: Any, n: int, device: str = "/CPU:0") -> Any:
 MIN_SAMPLE_S = 0.02   # a timed sample of the baseline lasts at least this long
 
 
-def matmul_seconds(size: int, repeats: int, device: str, dtype: str) -> float:
-    """Median seconds per plain size×size product on `device` (after a warm-up).
+def matmul_timer(size: int, device: str, dtype: str) -> Callable[[], float]:
+    """A warmed-up sampler: each call returns seconds per plain size×size product on `device`.
 
     Each sample runs a batch of products and waits once at the end, as a chain of
     products in M^n does: for small sizes a wait per product would time the wait.
@@ -138,8 +139,13 @@ def matmul_seconds(size: int, repeats: int, device: str, dtype: str) -> float:
 
     batch(1)                                        # warm-up
     count = int(min(64, max(1, np.ceil(MIN_SAMPLE_S / max(batch(1), 1e-6)))))
-    times = [batch(count) / count for _ in range(max(int(repeats), 1))]
-    return float(statistics.median(times))
+    return lambda: batch(count) / count
+
+
+def matmul_seconds(size: int, repeats: int, device: str, dtype: str) -> float:
+    """Median seconds per plain size×size product on `device` (after a warm-up)."""
+    sample = matmul_timer(size, device, dtype)
+    return float(statistics.median(sample() for _ in range(max(int(repeats), 1))))
 
 
 @dataclass(frozen=True)
@@ -178,25 +184,32 @@ def _progress(text: str) -> None:
     print(PROGRESS + text, file=sys.stderr, flush=True)
 
 
-def _measure(fn: Callable[[], Any], repeats: int) -> tuple[Any, list[float]]:
+def _measure(fn: Callable[[], Any], baseline: Callable[[], float], repeats: int
+             ) -> tuple[Any, list[float], list[float]]:
+    """Warm-up, then `repeats` timed runs, each right after one baseline sample.
+
+    Interleaving matters on a shared machine: a burst of load then slows both sides of
+    the comparison instead of only one of them.
+    """
     result = fn()                  # warm-up: first-call costs (kernel choice, allocation)
     _block(result)
-    times = []
+    times, base = [], []
     for _ in range(max(int(repeats), 1)):
+        base.append(baseline())
         start = time.perf_counter()
         _block(fn())
         times.append(time.perf_counter() - start)
-    return result, times
+    return result, times, base
 
 
 def _method_row(plan: DevicePlan, dtype: str, size: int, method: str, power: int, repeats: int,
-                fn: Callable[[], Any], exact: np.ndarray, matmul_s: float) -> dict[str, Any]:
+                fn: Callable[[], Any], exact: np.ndarray, baseline: Callable[[], float]) -> dict[str, Any]:
     try:
-        result, times = _measure(fn, repeats)
+        result, times, base = _measure(fn, baseline, repeats)
     except Exception as exc:  # noqa: BLE001 - a failing implementation is a row, not a crash
         return _row(plan, dtype, size, method, power, status="error", reason="raised",
                     detail=f"{type(exc).__name__}: {exc}"[:300])
-    median = statistics.median(times)
+    median, matmul_s = statistics.median(times), statistics.median(base)
     products = products_for(method, power)
     flops = 2.0 * size**3 * products
     per_product = median / products if products else None
@@ -246,7 +259,7 @@ def _size_rows(matrix_power_fn: MatrixPowerFn, plan: DevicePlan, dtype: str, siz
                 for method in METHODS]
     _progress(f"{plan.alias} {dtype} {size}x{size} M^{power}")
     try:
-        matmul_s = matmul_seconds(size, repeats, plan.device, dtype)
+        baseline = matmul_timer(size, plan.device, dtype)
         m = _on_device(case[0], plan.device, dtype)
     except Exception as exc:  # noqa: BLE001 - e.g. no kernel for this dtype on this device
         return [_row(plan, dtype, size, method, power, status="skipped", reason="dtype_unsupported",
@@ -255,7 +268,7 @@ def _size_rows(matrix_power_fn: MatrixPowerFn, plan: DevicePlan, dtype: str, siz
         "square_and_multiply": lambda: matrix_power_fn(m, power, plan.device),
         "naive_loop": lambda: naive_loop(m, power, plan.device),
     }
-    return [_method_row(plan, dtype, size, method, power, repeats, runners[method], case[1], matmul_s)
+    return [_method_row(plan, dtype, size, method, power, repeats, runners[method], case[1], baseline)
             for method in METHODS]
 
 

@@ -42,7 +42,7 @@ class Describer:
         if self._bytes + arr.nbytes > MAX_ARRAY_BYTES:
             return {"__t__": "opaque", "type_name": "ndarray", "text": f"array too large {arr.shape}"}
         self._bytes += arr.nbytes
-        self.arrays.append(np.ascontiguousarray(arr))
+        self.arrays.append(arr.copy(order="C"))   # ascontiguousarray would make a 0-d array 1-d
         return {"__t__": "ndarray", "i": len(self.arrays) - 1}
 
     def describe(self, value: Any, depth: int = 0) -> Any:
@@ -179,6 +179,8 @@ def _config_name(item: Any) -> str | None:
         return snake(item)
     if isinstance(item, dict):
         cfg = item.get("config")
+        if item.get("class_name") == "function" and isinstance(cfg, str):
+            return snake(cfg)          # a plain function: keras.losses.binary_crossentropy
         if isinstance(cfg, dict) and isinstance(cfg.get("name"), str):
             return snake(cfg["name"])
         if isinstance(item.get("class_name"), str):

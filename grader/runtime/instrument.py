@@ -46,8 +46,11 @@ def install() -> None:
     import keras
     import tensorflow as tf
 
-    session = tf.compat.v1.Session
-    session.run = _counting("session_run", session.run)
+    from tensorflow.python.client import session as session_lib
+
+    # BaseSession covers Session and InteractiveSession alike.
+    base = session_lib.BaseSession
+    base.run = _counting("session_run", base.run)
     tape = tf.GradientTape
     tape.gradient = _counting("gradient_tape_gradient", tape.gradient)
 

@@ -12,8 +12,8 @@ def train_model(x_train, y_train):
         keras.layers.Flatten(),
         keras.layers.Dense(10),
     ])
-    model.compile(optimizer=keras.optimizers.Adam(0.005),
+    model.compile(optimizer=keras.optimizers.Adam(0.01),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
-    model.fit(x_train, y_train, epochs=30, batch_size=32, verbose=0)
+    model.fit(x_train, y_train, epochs=20, batch_size=64, verbose=0)
     return model
