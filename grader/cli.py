@@ -89,14 +89,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _write_outputs(out: Path, results: list, course, lang: Lang) -> None:  # type: ignore[no-untyped-def,type-arg]
-    from .reports.gradebook import write_gradebook
+    """Gradebook, LMS exports, the class report and one report per student."""
+    from .reports.render import render_all
 
-    write_gradebook(results, list(course.ids), out)
-    try:
-        from .reports.render import render_all
-    except ImportError:
-        return
-    render_all(out, lang=lang, reveal_hidden=False)
+    render_all(out, lang=lang, reveal_hidden=False, results=results, exercise_ids=list(course.ids))
 
 
 def _runner(args: argparse.Namespace, course, masks: tuple[Path, ...]):  # type: ignore[no-untyped-def]
@@ -141,6 +137,40 @@ def cmd_grade(args: argparse.Namespace) -> int:
     _say(Msg(f"Aislamiento: {runner.isolation}", f"Isolation: {runner.isolation}"), args.lang, sys.stderr)
     _say(Msg(f"Libro de calificaciones: {out / 'gradebook.csv'} · informes: {out / 'index.html'}",
              f"Gradebook: {out / 'gradebook.csv'} · reports: {out / 'index.html'}"), args.lang)
+    return 0
+
+
+def cmd_grade_one(args: argparse.Namespace) -> int:
+    """One student's folder (Gradescope's /autograder/submission): results JSON for Gradescope."""
+    import json
+
+    from .batch import Grader, collect_student
+    from .reports.gradescope import to_gradescope
+    from .results import write_json_atomic
+
+    course = _course(args)
+    folder = Path(args.submission)
+    if not folder.is_dir():
+        raise TfgradeError(Msg(f"{folder} no es una carpeta", f"{folder} is not a folder"))
+    grader = Grader.create(course, level=args.isolation, include_hidden=True, extra_masks=(folder.resolve(),))
+    start = time.monotonic()
+    try:
+        result = grader.grade_student(collect_student(folder, course, args.name or folder.name))
+    finally:
+        grader.close()
+    if args.gradescope:
+        write_json_atomic(Path(args.gradescope), to_gradescope(result, time.monotonic() - start, lang=args.lang))
+    if args.json:
+        result.save(Path(args.json))
+    print(json.dumps({"score": result.score, "max_score": result.max_score, "status": result.status}))
+    return 0
+
+
+def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
+    from .reports.gradescope import build_gradescope_bundle
+
+    path = build_gradescope_bundle(Path(args.out), Path(args.dist) if args.dist else None)
+    _say(Msg(f"autograder creado: {path}", f"autograder written: {path}"), args.lang)
     return 0
 
 
@@ -194,6 +224,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786")
     p.add_argument("--dask-local", type=int, default=0, metavar="N", help="start a local Dask cluster of N workers")
     p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("grade-one", parents=[common], help="grade one student folder (Gradescope)")
+    p.add_argument("submission")
+    p.add_argument("--gradescope", default=None, help="write Gradescope's results.json here")
+    p.add_argument("--json", default=None, help="write tfgrade's own result JSON here")
+    p.add_argument("--name", default=None)
+    p.set_defaults(func=cmd_grade_one)
+
+    p = sub.add_parser("gradescope-bundle", parents=[common], help="build autograder.zip for Gradescope")
+    p.add_argument("--out", default="autograder.zip")
+    p.add_argument("--dist", default=None, help="a tfgrade wheel or sdist to ship inside the zip")
+    p.set_defaults(func=cmd_gradescope_bundle)
 
     p = sub.add_parser("validate", parents=[common], help="solutions score full marks, starters score 0")
     p.set_defaults(func=cmd_validate)

@@ -171,3 +171,19 @@ def test_dask_local_cluster_matches_local(tmp_path: Path) -> None:
         _, err = p.communicate(timeout=600)
         assert p.returncode == 0, err
     assert _gradebook(local) == _gradebook(dask_out)
+
+
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
+    pack = _mini_pack(tmp_path)
+    subs = _class(tmp_path, 4)
+    out = tmp_path / "out"
+    p = _tfgrade("grade", str(subs), "--out", str(out), "--pack", str(pack), "-j", "1", "--lang", "en")
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not list((out / "results").glob("*.json")):
+        time.sleep(0.2)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 130
+    assert "run the same command again to resume" in err
+    assert "Traceback" not in err
+    assert list((out / "results").glob("*.json"))

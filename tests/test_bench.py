@@ -217,3 +217,24 @@ def test_devices_are_planned_from_the_given_list() -> None:
 ])
 def test_canonical_device_names(name: str, expected: str) -> None:
     assert canonical(name) == expected
+
+
+def test_student_file_runs_in_the_sandbox(tmp_path: Path) -> None:
+    """--file is untrusted: its matrix_power runs in the grading sandbox and only rows return."""
+    from grader.bench import main_bench
+
+    student = tmp_path / "ex05_matrix_power.py"
+    student.write_text(
+        "import tensorflow as tf\n"
+        "def matrix_power(m, n, device='/CPU:0'):\n"
+        "    with tf.device(device):\n"
+        "        r = tf.eye(tf.shape(m)[0], dtype=m.dtype)\n"
+        "        for _ in range(n):\n"
+        "            r = tf.matmul(r, m)\n"
+        "        return r\n")
+    out = tmp_path / "out"
+    code = main_bench({"sizes": "32", "power": 4, "devices": "cpu", "dtype": "float32", "file": str(student),
+                       "out": str(out), "repeats": 1, "lang": "en"})
+    assert code == 0
+    text = (out / "bench.csv").read_text()
+    assert "square_and_multiply" in text and "cpu" in text.lower()

@@ -96,3 +96,32 @@ def test_grade_a_small_class(tmp_path: Path) -> None:
     before = (out / "gradebook.csv").read_text()
     assert main(["grade", str(subs), "--out", str(out), "--pack", str(pack), "--lang", "en"]) == 0
     assert (out / "gradebook.csv").read_text() == before
+
+
+def test_grade_one_writes_gradescope_results(tmp_path: Path) -> None:
+    import json
+
+    from grader.reports.gradescope import RESULTS_SCHEMA
+
+    jsonschema = pytest.importorskip("jsonschema")
+    sub = tmp_path / "submission"
+    sub.mkdir()
+    shutil.copyfile(ROOT / "solutions" / "ex01_tf1_add.py", sub / "ex01_tf1_add.py")
+    pack = tmp_path / "pack"
+    shutil.copytree(ROOT / "exercises" / "ex01_tf1_add", pack / "ex01_tf1_add")
+    out = tmp_path / "results.json"
+    assert main(["grade-one", str(sub), "--gradescope", str(out), "--pack", str(pack), "--lang", "en"]) == 0
+    data = json.loads(out.read_text())
+    jsonschema.validate(data, RESULTS_SCHEMA)
+    assert data["score"] == 10
+    hidden = [t for t in data["tests"] if t["visibility"] == "after_published"]
+    assert len(hidden) == 1 and hidden[0]["score"] == 1
+
+
+def test_gradescope_bundle(tmp_path: Path) -> None:
+    import zipfile
+
+    out = tmp_path / "autograder.zip"
+    assert main(["gradescope-bundle", "--out", str(out)]) == 0
+    names = zipfile.ZipFile(out).namelist()
+    assert "setup.sh" in names and "run_autograder" in names

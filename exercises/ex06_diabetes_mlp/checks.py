@@ -262,4 +262,6 @@ def test_trains_in_time(trained: Trained, record: Any) -> None:
     # A call over the limit raises StudentError("timeout") in the fixture: reaching here means
     # train_model returned in time.
     record(es=es_decimals(f"train_model tardó {trained.duration_s:.1f} s"), en=f"train_model took {trained.duration_s:.1f} s",
-           duration_s=round(trained.duration_s, 3), fits=int(trained.events.get("fit", 0)))
+           duration_s=round(trained.duration_s, 3), fit_calls=int(trained.events.get("fit", 0)),
+           # The curves are the student's own training data: shown here, on a visible check.
+           **(last_curves(trained.value.spec) if isinstance(trained.value, ModelHandle) else {}))

@@ -8,6 +8,7 @@ These are pedagogical signals, not security: the sandbox is untrusted and says s
 from __future__ import annotations
 
 import functools
+import threading
 from collections import Counter
 from typing import Any
 
@@ -17,14 +18,25 @@ EVENTS: Counter[str] = Counter()
 MAX_EPOCHS_KEPT = 1000
 
 
+_DEPTH = threading.local()
+
+
 def _counting(name: str, fn: Any) -> Any:
+    """Count calls of fn, but not calls nested in another counted call of the same event:
+    `a @ b` goes through Tensor.__matmul__ *and* tf.matmul, and is one product."""
     if getattr(fn, "_tfgrade_wrapped", False):
         return fn
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        EVENTS[name] += 1
-        return fn(*args, **kwargs)
+        depth = getattr(_DEPTH, name, 0)
+        if depth == 0:
+            EVENTS[name] += 1
+        setattr(_DEPTH, name, depth + 1)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            setattr(_DEPTH, name, depth)
 
     wrapper._tfgrade_wrapped = True  # type: ignore[attr-defined]
     return wrapper

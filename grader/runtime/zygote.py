@@ -38,6 +38,10 @@ def _reap(ctl: socket.socket, children: set[int]) -> None:
 
 
 def main(ctl_fd: int) -> None:
+    # Nothing but the control socket and stdio crosses into the zygote: a stray descriptor
+    # to a host directory would let `openat(fd, "..")` walk out of bwrap's view.
+    os.closerange(3, ctl_fd)
+    os.closerange(ctl_fd + 1, 1 << 16)
     from grader.sandbox import isolation
 
     isolation.die_with_parent()

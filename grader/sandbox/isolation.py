@@ -48,6 +48,7 @@ class Limits:
     nofile: int = 1024
     nproc: int = 512               # tasks (threads count): enforced only inside a user namespace
     tmp_mb: int = 256              # size of the private writable /tmp
+    tmp_inodes: int = 16384        # files in it: a billion empty files fill the inode table first
 
 
 @dataclass(frozen=True)
@@ -128,17 +129,40 @@ def _mask(path: str) -> None:
     if not os.path.lexists(path):
         return
     if os.path.isdir(path):
-        mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "size=4k,mode=000")
+        mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
+              "size=4k,nr_inodes=16,mode=000")
     else:
         mount("/dev/null", path, None, MS_BIND)
 
 
+def _limit_nested_user_namespaces() -> None:
+    """Allow exactly one more user namespace below this one: the locking one that
+    finish_namespaces creates. Student code, one level further down, cannot raise this
+    limit (it has no capability here) and so cannot create user namespaces of its own,
+    which keeps a large part of the kernel out of its reach. Best effort: a read-only
+    /proc/sys leaves it as it was."""
+    try:
+        with open("/proc/sys/user/max_user_namespaces", "w") as fh:
+            fh.write("1")
+    except OSError:
+        pass
+
+
+def tmpfs_options(size_mb: int, inodes: int) -> str:
+    return f"size={size_mb}m,nr_inodes={inodes},mode=1777"
+
+
 def enter_namespaces(plan: SandboxPlan) -> None:
     """Called in the forked child: new user/mount/net/pid/ipc/uts namespaces, read-only view,
-    hidden paths masked, a private size-capped /tmp. The next fork becomes pid 1."""
+    hidden paths masked, a private size-capped /tmp. The next fork becomes pid 1.
+
+    At the `strong` level this runs inside bubblewrap's view (the zygote was started in
+    it): the namespaces nest, and the fresh /tmp and /proc are what keep one child's
+    files and processes from the next."""
     uid, gid = os.getuid(), os.getgid()
     unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS)
     _map_ids(uid, gid)
+    _limit_nested_user_namespaces()
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     _make_root_readonly()
     for path in plan.masks:
@@ -147,12 +171,12 @@ def enter_namespaces(plan: SandboxPlan) -> None:
         except OSError as exc:
             if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
                 raise
-    size = f"size={plan.limits.tmp_mb}m,mode=1777"
-    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, size)
+    tmp = tmpfs_options(plan.limits.tmp_mb, plan.limits.tmp_inodes)
+    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, tmp)
     for extra in ("/dev/shm", "/var/tmp", "/run"):
         if os.path.isdir(extra):
             try:
-                mount("tmpfs", extra, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=1777")
+                mount("tmpfs", extra, "tmpfs", MS_NOSUID | MS_NODEV, tmpfs_options(16, 1024))
             except OSError:
                 pass
 
@@ -193,6 +217,7 @@ def die_with_parent() -> None:
         pass
 
 
+@functools.cache
 def _probe_namespaces() -> bool:
     """Try the real thing in a throwaway process: only what works is claimed."""
     if not sys.platform.startswith("linux"):
@@ -219,9 +244,16 @@ def _probe_namespaces() -> bool:
 
 
 def detect_level(requested: str = "auto") -> Level:
-    """The strongest level that works here (or the requested one, when it works)."""
+    """The strongest level that works here, or the requested one when it works (falling
+    back one level at a time). `strong` is claimed only when a probe under bwrap, started
+    exactly as the zygote is, succeeded."""
     if requested == "basic":
         return "basic"
+    if requested in ("auto", "strong"):
+        from . import bwrap
+
+        if bwrap.probe()[0]:
+            return "strong"
     if requested in ("auto", "standard", "strong") and _probe_namespaces():
         return "standard"
     return "basic"

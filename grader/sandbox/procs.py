@@ -44,6 +44,28 @@ def descendants(root: int) -> list[int]:
     return found
 
 
+def ns_pids(pid: int) -> list[int]:
+    """The pid of `pid` in each pid namespace from ours down to its own (NSpid)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("NSpid:"):
+                return [int(x) for x in line.split()[1:]]
+    except (OSError, ValueError):
+        return []
+    return [pid]
+
+
+def host_pid(inner: int, ancestor: int) -> int | None:
+    """Our pid of the process below `ancestor` that is `inner` one pid namespace down: the
+    zygote under bwrap reports its children's pids as it sees them, and the watchdog and
+    the kill switch need ours."""
+    for pid in descendants(ancestor):
+        chain = ns_pids(pid)
+        if len(chain) >= 2 and chain[1] == inner and chain[0] == pid:
+            return pid
+    return None
+
+
 def _pss(pid: int) -> int | None:
     try:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():

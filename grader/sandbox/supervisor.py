@@ -24,7 +24,7 @@ import numpy as np
 from .. import protocol
 from ..errors import SandboxError
 from ..i18n import Msg
-from . import procs
+from . import bwrap, procs
 from .isolation import SandboxPlan, protect_trusted_process
 from .output import OutputDrain
 
@@ -58,19 +58,32 @@ def fork_is_safe() -> bool:
     return sys.platform.startswith("linux") and os.environ.get("TFGRADE_NO_ZYGOTE") != "1"
 
 
+def sandboxed_command(plan: SandboxPlan, command: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment that start `command` on the sandbox side: as is,
+    or at the `strong` level inside bubblewrap (clean environment set by bwrap itself)."""
+    if plan.level != "strong":
+        return command, child_env()
+    spec = bwrap.make_spec(command, child_env(), masks=plan.masks, tmp_mb=plan.limits.tmp_mb)
+    return bwrap.launch_command(spec), bwrap.launch_env()
+
+
 class ZygoteLauncher:
-    def __init__(self) -> None:
+    def __init__(self, plan: SandboxPlan | None = None) -> None:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.ctl = parent
+        self.namespaced = plan is not None and plan.level == "strong"
+        command, env = sandboxed_command(
+            plan or SandboxPlan("standard"),
+            [sys.executable, "-m", "grader.runtime.zygote", str(child.fileno())])
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "grader.runtime.zygote", str(child.fileno())],
-            pass_fds=[child.fileno()], env=child_env(), stdin=subprocess.DEVNULL,
+            command, pass_fds=[child.fileno()], env=env, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/")
         child.close()
         self._cond = threading.Condition()
         self._ready = False
         self._spawned: list[int] = []
         self._exits: dict[int, tuple[int | None, int]] = {}
+        self._inner: dict[int, int] = {}      # our pid -> the zygote's pid (strong level)
         self._closed = False
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -121,12 +134,25 @@ class ZygoteLauncher:
                 raise SandboxError(Msg("el zigoto no respondió", "the zygote did not answer"))
             if not self._spawned:
                 raise SandboxError(Msg("el zigoto terminó", "the zygote exited"))
-            return self._spawned.pop(0)
+            inner = self._spawned.pop(0)
+        if not self.namespaced:
+            return inner
+        # Under bwrap the zygote sees its own pid namespace: translate to our pid, which
+        # the watchdog measures and the kill switch kills.
+        for _ in range(100):
+            pid = procs.host_pid(inner, self.proc.pid)
+            if pid is not None:
+                self._inner[pid] = inner
+                return pid
+            time.sleep(0.01)
+        raise SandboxError(Msg("no se encontró el proceso del entorno aislado",
+                               "the sandbox process could not be found"))
 
     def exit_status(self, pid: int, timeout: float) -> tuple[int | None, int] | None:
+        inner = self._inner.pop(pid, pid)
         with self._cond:
-            self._cond.wait_for(lambda: pid in self._exits or self._closed, timeout)
-            return self._exits.pop(pid, None)
+            self._cond.wait_for(lambda: inner in self._exits or self._closed, timeout)
+            return self._exits.pop(inner, None)
 
     def close(self) -> None:
         try:
@@ -141,18 +167,21 @@ class ZygoteLauncher:
 
 
 class ProcessLauncher:
-    """A fresh interpreter per child: slower (TensorFlow imported each time), always safe."""
+    """A fresh interpreter per child: slower (TensorFlow imported each time), always safe.
+    At the `strong` level each child gets its own bwrap."""
 
-    def __init__(self) -> None:
+    def __init__(self, plan: SandboxPlan | None = None) -> None:
         self._procs: dict[int, subprocess.Popen[bytes]] = {}
+        self.plan = plan or SandboxPlan("standard")
 
     def wait_ready(self, timeout: float = 0) -> None:
         return None
 
     def spawn(self, chan: int, out_w: int, err_w: int) -> int:
+        command, env = sandboxed_command(self.plan, [sys.executable, "-m", "grader.runtime.child", str(chan)])
         proc = subprocess.Popen(
-            [sys.executable, "-m", "grader.runtime.child", str(chan)], pass_fds=[chan],
-            env=child_env(), stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w, cwd="/")
+            command, pass_fds=[chan], env=env, stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w,
+            cwd="/")
         self._procs[proc.pid] = proc
         return proc.pid
 
@@ -294,7 +323,7 @@ class Sandbox:
         self.plan = plan
         self.threads = threads
         zygote = fork_is_safe() if use_zygote is None else use_zygote
-        self.launcher: ZygoteLauncher | ProcessLauncher = ZygoteLauncher() if zygote else ProcessLauncher()
+        self.launcher: ZygoteLauncher | ProcessLauncher = ZygoteLauncher(plan) if zygote else ProcessLauncher(plan)
 
     def spawn(self, init: dict[str, Any], on_spawn: Callable[[SandboxChild], None] | None = None) -> SandboxChild:
         payload = dict(init)
@@ -305,7 +334,7 @@ class Sandbox:
         if isinstance(self.launcher, ZygoteLauncher) and self.launcher.closed:
             # A student at the basic level can kill its parent, the zygote: start a new one.
             self.launcher.close()
-            self.launcher = ZygoteLauncher()
+            self.launcher = ZygoteLauncher(self.plan)
         child = SandboxChild(self.launcher, payload, self.plan.limits.memory_mb)
         if on_spawn:
             on_spawn(child)
