@@ -25,6 +25,16 @@ def _course(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return Course.load(args.pack, args.course)
 
 
+def _preflight(course) -> None:  # type: ignore[no-untyped-def]
+    """Load every exercise's data before grading starts: a bad instructor file is one clear
+    error now, not a zero for every student later."""
+    from . import datasets
+
+    for ex in course.exercises:
+        if ex.id in datasets.SPECS:
+            datasets.load(ex.id, ex.data, base_dir=ex.folder)
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     course = _course(args)
     for ex in course.exercises:
@@ -119,6 +129,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if not source.exists():
         raise TfgradeError(Msg(f"no existe {source}", f"{source} does not exist"))
     out = Path(args.out)
+    _preflight(course)
     students = discover(source, course, out / ".intake")
     write_mapping(students, out)
     runner = _runner(args, course, (source.resolve(), out.resolve()))
@@ -152,6 +163,7 @@ def cmd_grade_one(args: argparse.Namespace) -> int:
     folder = Path(args.submission)
     if not folder.is_dir():
         raise TfgradeError(Msg(f"{folder} no es una carpeta", f"{folder} is not a folder"))
+    _preflight(course)
     grader = Grader.create(course, level=args.isolation, include_hidden=True, extra_masks=(folder.resolve(),))
     start = time.monotonic()
     try:
@@ -199,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--lang", choices=LANGS, default=default_lang(), help="es | en")
     common.add_argument("--pack", type=Path, default=None, help="exercise pack folder (default: bundled)")
     common.add_argument("--course", type=Path, default=None, help="course config TOML (seed, datasets, limits)")
-    common.add_argument("--isolation", choices=["auto", "standard", "basic"], default="auto")
+    common.add_argument("--isolation", choices=["auto", "strong", "standard", "basic"], default="auto")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", parents=[common], help="exercises, titles and points")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +156,9 @@ class Course:
             if cfg.get("exercises"):
                 wanted = set(cfg["exercises"])
                 exercises = tuple(e for e in exercises if e.id in wanted)
+        # An instructor's own data (a private test set) replaces the exercise's bundled data.
+        exercises = tuple(replace(e, data={**e.data, **datasets[e.id]}) if e.id in datasets else e
+                          for e in exercises)
         return cls(exercises=exercises, pack_dir=pack, seed=seed, datasets=datasets, limits_override=limits)
 
     def limits_for(self, exercise: Exercise) -> ExerciseLimits:

@@ -210,6 +210,12 @@ def grade_exercise(course: Course, exercise: Exercise, source: SourceFile, sandb
                 "esta comprobación no se ejecutó (error del paquete de ejercicios)",
                 "this check did not run (exercise pack error)"), {"grader_error": "; ".join(plugin.pack_errors)})
         points = spec.points if outcome.status == "passed" else 0.0
+        if outcome.status == "failed":
+            # Partial credit (a metric between its zero and full-points lines): the check
+            # reports the fraction; the points themselves are computed here, from the pack.
+            fraction = outcome.details.get("score_fraction")
+            if isinstance(fraction, (int, float)) and not isinstance(fraction, bool):
+                points = round(spec.points * min(1.0, max(0.0, float(fraction))), 2)
         checks.append(CheckResult(id=spec.id, title=spec.title, status=outcome.status, points=points,
                                   max_points=spec.points, hidden=spec.hidden, feedback=outcome.feedback,
                                   details=outcome.details))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,21 +45,69 @@ def decode_python(data: bytes, name: str) -> tuple[str, tuple[Msg, ...]]:
         f"{name} is not UTF-8 (looks like Latin-1/Windows-1252); it was graded anyway. Save it as UTF-8."),)
 
 
-def read_submission(path: Path) -> SourceFile:
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _read_regular_file(path: Path, root: Path | None, cap: int) -> bytes:
+    """The bytes of a regular file inside the student's folder, at most `cap`.
+
+    The trusted side reads submissions; a submission folder is student-controlled. A
+    symlink `ex02_sequential.py -> /etc/shadow` (or -> the hidden test data) would make the
+    grader read a secret as "source" and show it back in the report; a FIFO or
+    /dev/zero would hang it or fill its memory. So: the real path must stay inside the
+    student's folder, the file must be a regular file, and no more than `cap` bytes are read.
+    """
     name = path.name
-    if path.is_dir():
+    base = os.path.realpath(root if root is not None else path.parent)
+    real = os.path.realpath(path)
+    if not _within(real, base):
+        raise SubmissionError(Msg(
+            f"{name} es un enlace simbólico que apunta fuera de tu carpeta de entrega; entrega el archivo en sí",
+            f"{name} is a symbolic link pointing outside your submission folder; hand in the file itself"))
+    try:
+        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise SubmissionError(Msg(f"no se puede leer {name}: {exc.strerror}",
+                                  f"cannot read {name}: {exc.strerror}")) from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise SubmissionError(Msg(f"{name} es una carpeta, no un archivo", f"{name} is a folder, not a file"))
+        if not stat.S_ISREG(info.st_mode):
+            raise SubmissionError(Msg(f"{name} no es un archivo normal (es un dispositivo, una tubería o un socket)",
+                                      f"{name} is not a regular file (it is a device, a pipe or a socket)"))
+        if info.st_size > cap:
+            raise SubmissionError(Msg(
+                f"{name} es demasiado grande ({info.st_size // 1024} KB; máximo {cap // 1024} KB)",
+                f"{name} is too large ({info.st_size // 1024} KB; at most {cap // 1024} KB)"))
+        chunks, total = [], 0
+        while total <= cap:
+            chunk = os.read(fd, min(1 << 20, cap + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > cap:       # grew while being read
+            raise SubmissionError(Msg(f"{name} es demasiado grande (máximo {cap // 1024} KB)",
+                                      f"{name} is too large (at most {cap // 1024} KB)"))
+        return b"".join(chunks)
+    except OSError as exc:
+        raise SubmissionError(Msg(f"no se puede leer {name}: {exc.strerror}",
+                                  f"cannot read {name}: {exc.strerror}")) from None
+    finally:
+        os.close(fd)
+
+
+def read_submission(path: Path, root: Path | None = None) -> SourceFile:
+    """Read one submitted file. `root` is the student's folder (default: the file's own
+    folder); the file may be a symlink only to somewhere inside it."""
+    name = path.name
+    if path.is_dir() and not path.is_symlink():
         raise SubmissionError(Msg(f"{name} es una carpeta, no un archivo", f"{name} is a folder, not a file"))
     is_notebook = path.suffix.lower() == ".ipynb"
     cap = MAX_NOTEBOOK_BYTES if is_notebook else MAX_SOURCE_BYTES
-    try:
-        size = path.stat().st_size
-        if size > cap:
-            raise SubmissionError(Msg(
-                f"{name} es demasiado grande ({size // 1024} KB; máximo {cap // 1024} KB)",
-                f"{name} is too large ({size // 1024} KB; at most {cap // 1024} KB)"))
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SubmissionError(Msg(f"no se puede leer {name}: {exc.strerror}", f"cannot read {name}: {exc.strerror}")) from None
+    data = _read_regular_file(path, root, cap)
     if not data.strip():
         raise SubmissionError(Msg(f"{name} está vacío", f"{name} is empty"))
     if is_notebook:

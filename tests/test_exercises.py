@@ -55,8 +55,11 @@ def test_starter_scores_zero_with_not_implemented(grader: Grader, tmp_path: Path
 def test_wrong_submission(grader: Grader, tmp_path: Path, exercise_id: str, path: Path,
                           spec: dict[str, Any]) -> None:
     g = grader
-    if "limits" in spec:
-        g = Grader(replace(grader.course, limits_override=dict(spec["limits"])), grader.sandbox,
+    limits = dict(spec.get("limits", {}))
+    if "train_timeout_s" in spec:
+        limits["train_timeout_s"] = spec["train_timeout_s"]
+    if limits:
+        g = Grader(replace(grader.course, limits_override=limits), grader.sandbox,
                    include_hidden=True, workdir=grader.workdir)
     r = grade_case(g, tmp_path, exercise_id, path)
     detail = [(c.id, c.status, c.points, c.feedback.en) for c in r.checks]

@@ -291,24 +291,26 @@ def test_regressor_mae(trained: Called, split: datasets.Split, params: dict[str,
         return
     hints_es, hints_en = [], []
     if predictions.note is not None:
-        hints_es.append(predictions.note.es)
-        hints_en.append(predictions.note.en)
-    if output_activation(spec) not in list(params["output_activations"]):
-        hints_es.append(f"la salida usa activación {output_activation(spec)}: una regresión necesita una salida lineal")
-        hints_en.append(f"the output uses activation {output_activation(spec)}: a regression needs a linear output")
-    if not has_normalisation(spec):
-        hints_es.append("las características tienen escalas muy distintas (weight ≈ 3000, origin 1-3), lo que "
-                        "frena el aprendizaje: añade keras.layers.Normalization adaptada con x_train como primera capa")
-        hints_en.append("the features have very different scales (weight ≈ 3000, origin 1-3), which slows "
-                        "learning: add keras.layers.Normalization adapted on x_train as the first layer")
+        hints_es.append(predictions.note.es + ".")
+        hints_en.append(predictions.note.en + ".")
+    activation = output_activation(spec)
+    if activation not in list(params["output_activations"]):
+        hints_es.append(f"La salida usa activación {activation}: una regresión necesita una salida lineal.")
+        hints_en.append(f"The output uses activation {activation}: a regression needs a linear output.")
+    elif not has_normalisation(spec):
+        hints_es.append("Las características tienen escalas muy distintas (weight ≈ 3000, origin 1-3), lo que "
+                        "frena el aprendizaje: añade keras.layers.Normalization adaptada con x_train como "
+                        "primera capa.")
+        hints_en.append("The features have very different scales (weight ≈ 3000, origin 1-3), which slows "
+                        "learning: add keras.layers.Normalization adapted on x_train as the first layer.")
     else:
-        hints_es.append("prueba más épocas o una tasa de aprendizaje algo mayor y mira la curva de pérdida")
-        hints_en.append("try more epochs or a somewhat larger learning rate and look at the loss curve")
+        hints_es.append("Prueba más épocas o una tasa de aprendizaje algo mayor y mira la curva de pérdida.")
+        hints_en.append("Try more epochs or a somewhat larger learning rate and look at the loss curve.")
     fail(es=es_decimals(f"error absoluto medio {shown} mpg en los {split.n_test} coches reservados; puntos "
                         f"completos con ≤ {full_at:g}, 0 puntos con ≥ {zero_at:g} (obtienes el {fraction:.0%}). ")
-            + "; ".join(hints_es),
+            + " ".join(hints_es),
          en=f"mean absolute error {shown} mpg on the {split.n_test} held-out cars; full points at "
-            f"≤ {full_at:g}, 0 points at ≥ {zero_at:g} (you earn {fraction:.0%}). " + "; ".join(hints_en),
+            f"≤ {full_at:g}, 0 points at ≥ {zero_at:g} (you earn {fraction:.0%}). " + " ".join(hints_en),
          expected=f"MAE ≤ {full_at:g}", found=round(mae, 4) if math.isfinite(mae) else "inf",
          score_fraction=round(fraction, 4), **details)
 

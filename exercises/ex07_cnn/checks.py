@@ -100,6 +100,11 @@ def last_curves(spec: ModelSpec) -> dict[str, Any]:
     return {"curves": last.get("curves", {}), "epochs": last.get("epochs", 0), "fits": len(spec.histories)}
 
 
+def thousands_es(n: int) -> str:
+    """100000 -> "100.000" (Spanish groups thousands with a point)."""
+    return f"{n:,}".replace(",", ".")
+
+
 def layer_types(spec: ModelSpec) -> str:
     return " → ".join(layer.type for layer in spec.layers) or "—"
 
@@ -170,14 +175,16 @@ def test_parameter_budget(trained: Trained, params: dict[str, Any], record: Any)
         biggest = max(spec.layers, key=lambda layer: layer.params, default=None)
         where_es = where_en = ""
         if biggest is not None:
-            where_es = f"; la capa más grande es {biggest.name} ({biggest.type}, {biggest.params:,} parámetros)"
+            where_es = (f"; la capa más grande es {biggest.name} ({biggest.type}, "
+                        f"{thousands_es(biggest.params)} parámetros)")
             where_en = f"; the largest layer is {biggest.name} ({biggest.type}, {biggest.params:,} parameters)"
-        fail(es=f"se permiten como mucho {budget:,} parámetros, el modelo tiene {spec.n_params:,}{where_es}. "
+        fail(es=f"se permiten como mucho {thousands_es(budget)} parámetros, el modelo tiene "
+                f"{thousands_es(spec.n_params)}{where_es}. "
                 "Reduce la resolución antes de Flatten (pooling) o usa menos unidades",
              en=f"at most {budget:,} parameters are allowed, the model has {spec.n_params:,}{where_en}. "
                 "Downsample before Flatten (pooling) or use fewer units",
              expected=f"<= {budget}", found=spec.n_params, layers=spec.summary_rows())
-    record(es=f"{spec.n_params:,} parámetros", en=f"{spec.n_params:,} parameters", n_params=spec.n_params)
+    record(es=f"{thousands_es(spec.n_params)} parámetros", en=f"{spec.n_params:,} parameters", n_params=spec.n_params)
 
 
 def test_heldout_accuracy(trained: Trained, split: datasets.Split, params: dict[str, Any], record: Any) -> None:
