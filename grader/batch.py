@@ -26,6 +26,7 @@ from .progress import Progress
 from .results import ExerciseResult, SubmissionResult
 from .sandbox import Sandbox, default_masks, make_sandbox
 from .source import read_submission
+from .student import StudentError, StudentProxy
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Grader:
     sandbox: Sandbox
     include_hidden: bool = True
     workdir: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="tfgrade-"))
+    _devices: tuple[str, ...] | None = None
 
     @classmethod
     def create(cls, course: Course, *, level: str = "auto", include_hidden: bool = True,
@@ -96,14 +98,32 @@ class Grader:
     def isolation(self) -> str:
         return self.sandbox.plan.level
 
+    def missing_features(self, exercise: Exercise) -> frozenset[str]:
+        """What this machine lacks among what the exercise's checks require (asked of the
+        sandbox once per grader, only when some check requires a GPU)."""
+        if not any(c.requires == "gpu" for c in exercise.checks):
+            return frozenset()
+        if self._devices is None:
+            probe = StudentProxy(sandbox=self.sandbox, module="tfgrade_probe", filename="probe.py",
+                                 source="", seed=0)
+            try:
+                found = probe.builtin("devices")
+                self._devices = tuple(str(d) for d in found) if isinstance(found, list) else ()
+            except StudentError:
+                self._devices = ()
+            finally:
+                probe.close()
+        return frozenset() if any("GPU" in d for d in self._devices) else frozenset({"gpu"})
+
     def grade_file(self, exercise: Exercise, path: Path | None, label: str | None = None) -> ExerciseResult:
         if path is None:
-            return missing_result(exercise, self.include_hidden)
+            return missing_result(exercise, self.include_hidden, self.missing_features(exercise))
         label = label or path.name
         try:
             source = read_submission(path)
         except SubmissionError as exc:
-            return unreadable_result(exercise, self.include_hidden, exc.msg, label)
+            return unreadable_result(exercise, self.include_hidden, exc.msg, label,
+                                     self.missing_features(exercise))
         result, _ = grade_exercise(self.course, exercise, source, self.sandbox,
                                    include_hidden=self.include_hidden, source_label=label,
                                    workdir=self.workdir)

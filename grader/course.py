@@ -33,6 +33,7 @@ class CheckSpec:
     points: float
     hidden: bool
     title: Msg
+    requires: str | None = None     # "gpu": the check only applies on a machine with a GPU
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,8 @@ class Exercise:
         try:
             checks = tuple(
                 CheckSpec(id=cid, points=float(c["points"]), hidden=bool(c.get("hidden", False)),
-                          title=Msg(str(c.get("title_es", cid)), str(c.get("title_en", cid))))
+                          title=Msg(str(c.get("title_es", cid)), str(c.get("title_en", cid))),
+                          requires=str(c["requires"]) if c.get("requires") else None)
                 for cid, c in data.get("checks", {}).items())
             limits = ExerciseLimits(**{k: v for k, v in data.get("limits", {}).items()
                                        if k in ExerciseLimits.__dataclass_fields__})

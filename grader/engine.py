@@ -167,9 +167,19 @@ def run_checks(exercise: Exercise, proxy: StudentProxy, include_hidden: bool) ->
     return plugin
 
 
+NO_GPU = Msg("esta máquina de calificación no tiene GPU: la comprobación no aplica y sus puntos salen del total",
+             "this grading machine has no GPU: the check does not apply and its points leave the total")
+
+
 def _not_graded(exercise: Exercise, include_hidden: bool, status: str, msg: Msg,
-                source: str | None = None, warnings: tuple[Msg, ...] = ()) -> ExerciseResult:
+                source: str | None = None, warnings: tuple[Msg, ...] = (),
+                missing_features: frozenset[str] = frozenset()) -> ExerciseResult:
+    """Every check at 0 with one message; a check needing what this machine lacks (a GPU)
+    is not applicable here, so every student's maximum is the same."""
     checks = tuple(
+        CheckResult(id=c.id, title=c.title, status="not_applicable", points=0.0, max_points=c.points,
+                    hidden=c.hidden, feedback=NO_GPU)
+        if c.requires and c.requires in missing_features else
         CheckResult(id=c.id, title=c.title, status="skipped", points=0.0, max_points=c.points,
                     hidden=c.hidden, feedback=msg)
         for c in exercise.checks if include_hidden or not c.hidden)
@@ -178,14 +188,16 @@ def _not_graded(exercise: Exercise, include_hidden: bool, status: str, msg: Msg,
                           checks=checks, source=source, message=msg, warnings=warnings, hidden_points=hidden)
 
 
-def missing_result(exercise: Exercise, include_hidden: bool) -> ExerciseResult:
+def missing_result(exercise: Exercise, include_hidden: bool,
+                   missing_features: frozenset[str] = frozenset()) -> ExerciseResult:
     return _not_graded(exercise, include_hidden, "missing", Msg(
         f"no se entregó {exercise.id}.py ni {exercise.id}.ipynb",
-        f"no {exercise.id}.py or {exercise.id}.ipynb was handed in"))
+        f"no {exercise.id}.py or {exercise.id}.ipynb was handed in"), missing_features=missing_features)
 
 
-def unreadable_result(exercise: Exercise, include_hidden: bool, msg: Msg, source: str) -> ExerciseResult:
-    return _not_graded(exercise, include_hidden, "unreadable", msg, source)
+def unreadable_result(exercise: Exercise, include_hidden: bool, msg: Msg, source: str,
+                      missing_features: frozenset[str] = frozenset()) -> ExerciseResult:
+    return _not_graded(exercise, include_hidden, "unreadable", msg, source, missing_features=missing_features)
 
 
 def grade_exercise(course: Course, exercise: Exercise, source: SourceFile, sandbox: Sandbox, *,

@@ -187,3 +187,14 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
     assert "run the same command again to resume" in err
     assert "Traceback" not in err
     assert list((out / "results").glob("*.json"))
+
+
+def test_missing_gpu_exercise_has_the_same_maximum_as_a_graded_one(grader) -> None:  # type: ignore[no-untyped-def]
+    """Every student's maximum is the same: a not-submitted ex05 leaves the GPU check's points
+    out too, when (and only when) this machine has no GPU."""
+    ex = grader.course.get("ex05_matrix_power")
+    r = grader.grade_file(ex, None)
+    has_gpu = any("GPU" in d for d in (grader._devices or ()))
+    gpu_check = next(c for c in r.checks if c.id == "on_gpu")
+    assert gpu_check.status == ("skipped" if has_gpu else "not_applicable")
+    assert r.max_score == ex.max_points - (0 if has_gpu else gpu_check.max_points)
