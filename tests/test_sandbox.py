@@ -1,0 +1,54 @@
+"""The sandbox itself: fresh-process fallback, isolation level reporting, seeds, threads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.batch import Grader
+from grader.sandbox import default_masks, make_sandbox
+from grader.student import StudentProxy
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PROBE = """
+import os, random
+import numpy as np
+import tensorflow as tf
+def probe():
+    return {"py": random.random(), "np": float(np.random.rand()), "tf": float(tf.random.uniform(())),
+            "intra": tf.config.threading.get_intra_op_parallelism_threads(),
+            "env_secret": os.environ.get("TFGRADE_TEST_SECRET", "absent")}
+"""
+
+
+def _proxy(sandbox, source: str = PROBE) -> StudentProxy:  # type: ignore[no-untyped-def]
+    return StudentProxy(sandbox=sandbox, module="probe", filename="probe.py", source=source, seed=123)
+
+
+def test_fresh_process_fallback_gives_the_same_answers(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Where fork is unsafe (macOS, Windows), each child is a fresh interpreter."""
+    monkeypatch.setenv("TFGRADE_TEST_SECRET", "s3cr3t")
+    values = []
+    for zygote in (True, False):
+        sandbox = make_sandbox("basic", masks=default_masks(), threads=1, use_zygote=zygote)
+        proxy = _proxy(sandbox)
+        try:
+            values.append(proxy.call("probe"))
+        finally:
+            proxy.close()
+            sandbox.close()
+    assert values[0] == values[1]                 # same seeds, same numbers, either way
+    assert values[0]["intra"] == 1                # its share of the cores
+    assert values[0]["env_secret"] == "absent"    # the grader's environment does not leak in
+
+
+def test_results_record_the_isolation_level(grader: Grader, tmp_path: Path) -> None:
+    from grader.batch import collect_student
+
+    d = tmp_path / "ana"
+    d.mkdir()
+    (d / "ex02_sequential.py").write_text((ROOT / "solutions" / "ex02_sequential.py").read_text())
+    result = grader.grade_student(collect_student(d, grader.course))
+    assert result.isolation == grader.isolation
+    assert result.isolation in ("strong", "standard", "basic")
+    assert result.to_json()["isolation"] == grader.isolation
