@@ -9,14 +9,15 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from . import __version__
 from .errors import TfgradeError
 from .i18n import LANGS, Lang, Msg, default_lang
 
 
-def _say(msg: Msg, lang: Lang, file: object = None) -> None:
-    print(msg.get(lang), file=file or sys.stdout)  # type: ignore[call-overload]
+def _say(msg: Msg, lang: Lang, file: TextIO | None = None) -> None:
+    print(msg.get(lang), file=file or sys.stdout)
 
 
 def _course(args: argparse.Namespace):  # type: ignore[no-untyped-def]

@@ -23,7 +23,7 @@ from .results import SubmissionResult
 PLUGIN_NAME = "tfgrade-grader"
 
 
-class GraderPlugin(WorkerPlugin):  # type: ignore[misc]
+class GraderPlugin(WorkerPlugin):
     """A Dask WorkerPlugin: the worker's Grader, started on first use, closed at teardown."""
 
     name = PLUGIN_NAME
@@ -53,7 +53,8 @@ def grade_remote(name: str, student_id: str | None, files: dict[str, tuple[str, 
     """Runs on a Dask worker."""
     from distributed import get_worker
 
-    plugin: GraderPlugin = get_worker().plugins[PLUGIN_NAME]
+    plugin = get_worker().plugins[PLUGIN_NAME]
+    assert isinstance(plugin, GraderPlugin)
     grader = plugin.get()
     if pack_digest(grader.course) != expected_pack:
         raise RuntimeError("this worker's exercise pack differs from the instructor's")

@@ -147,7 +147,8 @@ def _drop_checks_module(path: Path) -> None:
     from one student to the next."""
     target = str(path.resolve())
     for name, mod in list(sys.modules.items()):
-        if getattr(mod, "__file__", None) and str(Path(mod.__file__).resolve()) == target:
+        file = getattr(mod, "__file__", None)
+        if file and str(Path(file).resolve()) == target:
             del sys.modules[name]
 
 

@@ -22,6 +22,9 @@ import numpy as np
 
 from .errors import ProtocolError
 
+__all__ = ["Frame", "ProtocolError", "decode_body", "encode", "fd_reader", "read_exact", "read_frame",
+           "send", "write_all"]
+
 MAX_FRAME_BYTES = 512 * 1024 * 1024
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 MAX_ARRAYS = 256

@@ -32,6 +32,10 @@ def _ints(v: Any) -> tuple[int, ...] | None:
     return tuple(int(d) for d in v if isinstance(d, (int, float)))
 
 
+def _list(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else []
+
+
 def _str(v: Any, limit: int = 500) -> str:
     return str(v)[:limit] if v is not None else ""
 
@@ -84,16 +88,17 @@ class ModelSpec:
     @classmethod
     def from_wire(cls, d: dict[str, Any]) -> ModelSpec:
         lr = d.get("learning_rate")
-        hist = d.get("histories") if isinstance(d.get("histories"), list) else []
+        raw_hist = d.get("histories")
+        hist: list[Any] = raw_hist if isinstance(raw_hist, list) else []
         return cls(
             class_kind=_str(d.get("class_kind"), 20), class_name=_str(d.get("class_name"), 200),
-            layers=tuple(LayerSpec.from_wire(x) for x in d.get("layers", []) if isinstance(x, dict)),
+            layers=tuple(LayerSpec.from_wire(x) for x in _list(d.get("layers")) if isinstance(x, dict)),
             input_shape=_shape(d.get("input_shape")), output_shape=_shape(d.get("output_shape")),
             n_params=_opt_int(d.get("n_params")) or 0, compiled=d.get("compiled") is True,
             optimizer=_str(d.get("optimizer"), 100) or None,
             learning_rate=float(lr) if isinstance(lr, (int, float)) and not isinstance(lr, bool) else None,
             loss=_str(d.get("loss"), 200) or None,
-            metrics=tuple(_str(m, 100) for m in d.get("metrics", []) if isinstance(m, str)),
+            metrics=tuple(_str(m, 100) for m in _list(d.get("metrics")) if isinstance(m, str)),
             loss_weights=_str(d.get("loss_weights"), 200) if d.get("loss_weights") is not None else None,
             histories=tuple(_history(h) for h in hist if isinstance(h, dict)),
         )

@@ -150,9 +150,9 @@ class StudentProxy:
         header = reply.header
         self.student_time_s += float(header.get("duration_s") or 0.0)
         if not header.get("ok"):
-            err = header.get("error") or {}
-            kind = "syntax" if err.get("kind") == "syntax" else "load"
-            self._load_error = StudentError(kind, "<módulo/module>", str(err.get("type", ""))[:200],
+            err = _dict(header.get("error"))
+            load_kind: ErrorKind = "syntax" if err.get("kind") == "syntax" else "load"
+            self._load_error = StudentError(load_kind, "<módulo/module>", str(err.get("type", ""))[:200],
                                             str(err.get("message", ""))[:2000], _frames(err))
         else:
             self.defined = tuple(str(f) for f in header.get("functions", []) if isinstance(f, str))
@@ -199,15 +199,17 @@ class StudentProxy:
         except ProtocolError as exc:
             raise StudentError("bad_value", function, message=exc.detail) from None
         h = reply.header
-        events = h.get("events") if isinstance(h.get("events"), dict) else {}
+        events = _dict(h.get("events"))
         duration = float(h.get("duration_s") or 0.0) if isinstance(h.get("duration_s"), (int, float)) else 0.0
         self.last = CallInfo(duration_s=duration,
                              events={str(k): int(v) for k, v in events.items() if isinstance(v, int)},
                              output=child.stdout.since_mark())
         self.student_time_s += duration
         if not h.get("ok"):
-            err = h.get("error") if isinstance(h.get("error"), dict) else {}
-            kind = err.get("kind") if err.get("kind") in ("missing", "not_implemented", "bad_value") else "raised"
+            err = _dict(h.get("error"))
+            kind: ErrorKind = "raised"
+            if err.get("kind") in ("missing", "not_implemented", "bad_value"):
+                kind = err["kind"]
             raise StudentError(kind, function, str(err.get("type", ""))[:200],
                                str(err.get("message", ""))[:2000], _frames(err))
         generation = self._generation
@@ -260,8 +262,13 @@ class StudentProxy:
         return self._load_error
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _frames(err: dict[str, Any]) -> tuple[dict[str, Any], ...]:
-    frames = err.get("frames") if isinstance(err.get("frames"), list) else []
+    raw = err.get("frames")
+    frames: list[Any] = raw if isinstance(raw, list) else []
     out = []
     for f in frames[:12]:
         if isinstance(f, dict):
