@@ -99,6 +99,25 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if all_passed else 1
 
 
+def _write_notebook_views(students: list, out: Path) -> None:  # type: ignore[type-arg]
+    """Each submitted notebook rendered to HTML with its outputs, sanitized (no script of a
+    student's runs in the instructor's browser), linked from the student's report."""
+    from .errors import SubmissionError
+    from .notebook_render import render_notebook_html
+    from .reports.student_report import notebook_path
+    from .results import write_text_atomic
+
+    for student in students:
+        for ex_id, path in student.files.items():
+            if path.suffix.lower() != ".ipynb":
+                continue
+            try:
+                html = render_notebook_html(path.read_bytes(), title=f"{student.name} · {ex_id}")
+            except (SubmissionError, OSError, ValueError):
+                continue          # the result already says why the notebook could not be read
+            write_text_atomic(notebook_path(out, student.name, ex_id), html)
+
+
 def _write_outputs(out: Path, results: list, course, lang: Lang) -> None:  # type: ignore[no-untyped-def,type-arg]
     """Gradebook, LMS exports, the class report and one report per student."""
     from .reports.render import render_all
@@ -144,6 +163,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         _say(Msg("Interrumpido. Los resultados ya escritos se conservan: vuelve a ejecutar el mismo comando para continuar.",
                  "Interrupted. Results already written are kept: run the same command again to resume."), args.lang, sys.stderr)
         return 130
+    _write_notebook_views(students, out)
     _write_outputs(out, summary.results, course, args.lang)
     _say(summary.line(), args.lang, sys.stderr)
     _say(Msg(f"Aislamiento: {runner.isolation}", f"Isolation: {runner.isolation}"), args.lang, sys.stderr)

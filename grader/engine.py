@@ -201,6 +201,16 @@ def unreadable_result(exercise: Exercise, include_hidden: bool, msg: Msg, source
     return _not_graded(exercise, include_hidden, "unreadable", msg, source, missing_features=missing_features)
 
 
+def _cell_warning(cell: dict[str, Any]) -> Msg:
+    n, kind, text = cell.get("cell"), cell.get("type", ""), cell.get("message", "")
+    msg = Msg(f"la celda de código {n} lanzó {kind}: {text}", f"code cell {n} raised {kind}: {text}")
+    if kind in ("FileNotFoundError", "URLError", "HTTPError", "ConnectionError", "OSError") or \
+            "/content/drive" in text or "http" in text:
+        msg = msg + Msg(" — al calificar no hay Drive ni red: el calificador pasa los datos a tus funciones como argumentos.",
+                        " — there is no Drive or network while grading: the grader passes the data to your functions as arguments.")
+    return msg
+
+
 def grade_exercise(course: Course, exercise: Exercise, source: SourceFile, sandbox: Sandbox, *,
                    include_hidden: bool, source_label: str, workdir: str = "/tmp",
                    audit: bool = False) -> tuple[ExerciseResult, StudentProxy]:
@@ -240,7 +250,7 @@ def grade_exercise(course: Course, exercise: Exercise, source: SourceFile, sandb
         status = "crashed"
     if any("grader_error" in c.details for c in checks):
         status = "grader_error"
-    warnings = tuple(source.warnings)
+    warnings = tuple(source.warnings) + tuple(_cell_warning(c) for c in proxy.failed_cells)
     if proxy.defined and exercise.entry_points:
         absent = [f for f in exercise.entry_points if f not in proxy.defined]
         if absent:

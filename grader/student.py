@@ -118,6 +118,7 @@ class StudentProxy:
     student_time_s: float = 0.0
     outputs: list[str] = field(default_factory=list)
     defined: tuple[str, ...] = ()
+    failed_cells: tuple[dict[str, Any], ...] = ()
     _child: SandboxChild | None = None
     _generation: int = 0
     _load_error: StudentError | None = None
@@ -156,6 +157,11 @@ class StudentProxy:
                                             str(err.get("message", ""))[:2000], _frames(err))
         else:
             self.defined = tuple(str(f) for f in header.get("functions", []) if isinstance(f, str))
+            cells = header.get("failed_cells")
+            self.failed_cells = tuple(
+                {"cell": c.get("cell") if isinstance(c.get("cell"), int) else None,
+                 "type": str(c.get("type", ""))[:100], "message": str(c.get("message", ""))[:500]}
+                for c in (cells if isinstance(cells, list) else [])[:50] if isinstance(c, dict))
         return child
 
     def _crash(self, function: str, died: ChildDied) -> StudentError:

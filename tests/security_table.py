@@ -7,7 +7,10 @@ the expected one. Rows are merged into test-artifacts/security/outcomes.json whe
 session ends; `python -m tests.make_security_table` renders them into docs/SECURITY.md.
 Nothing in the table is written by hand.
 
-Imported by the hostile test modules (tests/ is on sys.path), fixtures included.
+The hostile modules load this file as a plugin (`pytest_plugins = ["security_table"]`), so
+its fixtures exist once per session however many modules use them (one grader per level,
+not one per module), and its `pytest_sessionfinish` writes the JSON. (The modules import
+it before pytest registers it, hence PYTEST_DONT_REWRITE: its asserts carry messages.)
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import pytest
 
 from grader.batch import Grader
 from grader.course import Course
-from grader.sandbox import Sandbox
+from grader.sandbox import Sandbox, default_masks, make_sandbox
 from grader.sandbox.isolation import detect_level
 from grader.student import StudentError, StudentProxy
 
@@ -36,6 +39,14 @@ OUTCOMES = ROOT / "test-artifacts" / "security" / "outcomes.json"
 LEVELS = ("strong", "standard", "basic")
 ALL = LEVELS
 NAMESPACED = ("strong", "standard")
+
+LEVEL_MEMORY_MB = 2048      # per-level graders: memory attacks hit the cap sooner
+
+# Planted in the grader's own environment before any sandbox starts (this module is
+# imported while tests are collected): no level may let it reach student code.
+GRADER_SECRET_ENV = "TFGRADE_TEST_GRADER_SECRET"
+GRADER_SECRET = "tfgrade-grader-secret-5b1e"
+os.environ.setdefault(GRADER_SECRET_ENV, GRADER_SECRET)
 
 _rows: dict[str, dict[str, Any]] = {}
 
@@ -123,14 +134,12 @@ def write_outcomes(path: Path = OUTCOMES) -> None:
 # --------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="session")
-def _security_writer() -> Iterator[None]:
-    yield
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     write_outcomes()
 
 
 @pytest.fixture
-def sec(request: pytest.FixtureRequest, _security_writer: None) -> Iterator[Security]:
+def sec(request: pytest.FixtureRequest) -> Iterator[Security]:
     info = getattr(request.function, "tfgrade_attack", None)
     if info is None:
         raise RuntimeError(f"{request.node.nodeid} uses `sec` without @attack(...)")
@@ -167,7 +176,10 @@ def at_level(request: pytest.FixtureRequest, course: Course) -> Iterator[Levelle
     area = ARTIFACTS / f"{level}-{os.getpid()}"
     shutil.rmtree(area, ignore_errors=True)
     area.mkdir(parents=True)
-    grader = Grader.create(course, level=level, extra_masks=(area,), threads=1)
+    sources = [v.get("source") for v in course.datasets.values()]
+    sandbox = make_sandbox(level, masks=default_masks(course.pack_dir, area, *sources), threads=1,
+                           memory_mb=LEVEL_MEMORY_MB)
+    grader = Grader(course, sandbox, include_hidden=True)
     assert grader.isolation == level
     fast_course = replace(course, limits_override={"call_timeout_s": 6.0, "train_timeout_s": 8.0})
     fast = Grader(fast_course, grader.sandbox, include_hidden=True, workdir=grader.workdir)

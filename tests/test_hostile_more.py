@@ -26,9 +26,9 @@ from grader.sandbox import procs
 from grader.specs import OpaqueValue
 
 from gradehelp import grade_text
-from security_table import (  # noqa: F401 - fixtures are used by name
-    ALL, GRADER_SECRET, NAMESPACED, ROOT, Levelled, Security, _security_writer, at_level, attack,
-    run_student, sec)
+from security_table import ALL, GRADER_SECRET, NAMESPACED, ROOT, Levelled, Security, attack, run_student
+
+pytest_plugins = ["security_table"]
 
 SOLUTION = (ROOT / "solutions" / "ex02_sequential.py").read_text()
 IS_ROOT = os.getuid() == 0
@@ -174,7 +174,7 @@ def test_other_processes_are_invisible(at_level: Levelled, sec: Security) -> Non
             "def attack():\n"
             "    seen = []\n"
             "    for p in os.listdir('/proc'):\n"
-            "        if p.isdigit():\n"
+            "        if p.isdigit() and int(p) != os.getpid():\n"
             "            try: seen.append(open(f'/proc/{p}/cmdline', 'rb').read().replace(b'\\0', b' ').decode()[:80])\n"
             "            except OSError: pass\n"
             "    return seen\n")
@@ -336,6 +336,31 @@ def test_tmp_is_fresh_for_each_child(at_level: Levelled, sec: Security) -> None:
 # --------------------------------------------------------------------------- processes and signals
 
 
+def _zygote_host_pid(sandbox) -> int:  # type: ignore[no-untyped-def]
+    """The zygote itself, not bwrap (whose command line names the zygote too)."""
+    launcher = sandbox.launcher
+    launcher.wait_ready()
+    for pid in procs.descendants(launcher.proc.pid):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv[1:3] == [b"-m", b"grader.runtime.zygote"]:
+            return pid
+    raise AssertionError("no zygote found")
+
+
+def _leftovers(sandbox, timeout: float = 5.0) -> list[int]:  # type: ignore[no-untyped-def]
+    """Live processes below the zygote once a child is closed (none is the goal)."""
+    zygote = _zygote_host_pid(sandbox)
+    deadline = time.monotonic() + timeout
+    while True:
+        left = _alive([p for p in procs.descendants(zygote) if p != zygote])
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.05)
+
+
 def _alive(pids: list[int]) -> list[int]:
     out = []
     for pid in pids:
@@ -356,18 +381,13 @@ def test_ignoring_sigterm(at_level: Levelled, sec: Security) -> None:
             "        signal.signal(s, signal.SIG_IGN)\n"
             "    while True:\n"
             "        pass\n")
-    kept: list = []
     start = time.monotonic()
-    ran = run_student(at_level.sandbox, code, "attack", timeout=2.0, keep=kept)
-    tree = procs.descendants(kept[0]._child.pid)
-    kept[0].close()
-    deadline = time.monotonic() + 5
-    while _alive(tree) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    ran = run_student(at_level.sandbox, code, "attack", timeout=2.0)
     elapsed = time.monotonic() - start
-    blocked = ran.error is not None and ran.error.kind == "timeout" and not _alive(tree)
-    sec.outcome(at_level.level, blocked, f"{ran.error.kind if ran.error else 'returned'} after {elapsed:.1f} s; "
-                                        f"{len(_alive(tree))} processes left")
+    left = _leftovers(at_level.sandbox)
+    blocked = ran.error is not None and ran.error.kind == "timeout" and not left
+    sec.outcome(at_level.level, blocked, f"{ran.error.kind if ran.error else 'returned'}, killed after "
+                                        f"{elapsed:.1f} s (limit 2 s); {len(left)} processes left")
 
 
 @attack("keep running after the call: sleep in __del__/atexit, non-daemon threads", blocks=ALL)
@@ -385,14 +405,13 @@ def test_lingering_after_return(at_level: Levelled, sec: Security) -> None:
     kept: list = []
     ran = run_student(at_level.sandbox, code, keep=kept)
     assert ran.value == "done", ran.error
-    tree = procs.descendants(kept[0]._child.pid)
+    zygote = _zygote_host_pid(at_level.sandbox)
+    tree = _alive([p for p in procs.descendants(zygote) if p != zygote])
     start = time.monotonic()
     kept[0].close()
-    while _alive(tree) and time.monotonic() - start < 5:
-        time.sleep(0.05)
-    left = _alive(tree)
-    sec.outcome(at_level.level, not left, f"{len(tree)} processes, {len(left)} alive "
-                                         f"{time.monotonic() - start:.1f} s after close")
+    left = _leftovers(at_level.sandbox)
+    sec.outcome(at_level.level, bool(tree) and not left,
+                f"{len(tree)} processes while open, {len(left)} alive {time.monotonic() - start:.1f} s after close")
 
 
 @attack("create user namespaces (kernel attack surface)", blocks=NAMESPACED)
@@ -483,8 +502,7 @@ def test_deep_and_huge_return_values(at_level: Levelled, sec: Security) -> None:
             "    for _ in range(100_000):\n"
             "        deep = [deep]\n"
             "    return {'deep': deep, 'long': list(range(3_000_000)), 'text': 'x' * 50_000_000,\n"
-            "            'wide': {str(i): i for i in range(200_000)},\n"
-            "            'big': np.zeros(300 * 1024 * 1024 // 8), 'many': [np.zeros(2) for _ in range(5000)]}\n")
+            "            'wide': {str(i): i for i in range(200_000)}, 'big': np.zeros(300 * 1024 * 1024 // 8)}\n")
     start = time.monotonic()
     ran = run_student(at_level.sandbox, code, timeout=60)
     elapsed = time.monotonic() - start
@@ -539,16 +557,6 @@ def test_symlinked_submission(at_level: Levelled, sec: Security, course) -> None
 # --------------------------------------------------------------------------- faults
 
 
-def _zygote_host_pid(sandbox) -> int:  # type: ignore[no-untyped-def]
-    launcher = sandbox.launcher
-    launcher.wait_ready()
-    for pid in procs.descendants(launcher.proc.pid):
-        try:
-            if b"grader.runtime.zygote" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                return pid
-        except OSError:
-            continue
-    raise AssertionError("no zygote found")
 
 
 def test_child_killed_mid_call_is_reported_and_the_next_exercise_graded(fast_grader, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -71,6 +71,7 @@ _LABELS: dict[str, Msg] = {
                                  "points in hidden checks, evaluated when the instructor grades"),
     "ran_in": Msg("tu código se ejecutó", "your code ran"),
     "source_file": Msg("Archivo corregido", "File graded"),
+    "notebook_link": Msg("ver el cuaderno con sus salidas", "view the notebook with its outputs"),
     "plot_unavailable": Msg("No se pudo dibujar la gráfica.", "The plot could not be drawn."),
     "no_checks": Msg("No hay comprobaciones para este ejercicio.", "No checks for this exercise."),
     "grader_error_student": Msg(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from jinja2 import Environment
 
@@ -64,6 +65,7 @@ class ExerciseView:
     source: str
     student_time: str
     hidden_points_pending: str
+    notebook: str = ""          # link to the student's notebook, rendered and sanitized
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,8 @@ def check_view(check: CheckResult, lang: Lang, reveal_hidden: bool) -> CheckView
     )
 
 
-def exercise_view(ex: ExerciseResult, lang: Lang, reveal_hidden: bool, max_score: float | None = None) -> ExerciseView:
+def exercise_view(ex: ExerciseResult, lang: Lang, reveal_hidden: bool, max_score: float | None = None,
+                  notebook: str = "") -> ExerciseView:
     t = labels(lang)
     max_score = ex.max_score if max_score is None else max_score
     message = ex.message.get(lang) if ex.message else ""
@@ -130,11 +133,13 @@ def exercise_view(ex: ExerciseResult, lang: Lang, reveal_hidden: bool, max_score
         output=output, output_trimmed=output_trimmed, source=ex.source or "",
         student_time=fmt_seconds(ex.student_time_s, lang) if ex.student_time_s > 0 else "",
         hidden_points_pending=fmt_num(ex.hidden_points, lang) if ex.hidden_points > 0 else "",
+        notebook=notebook,
     )
 
 
 def student_view(result: SubmissionResult, lang: Lang, reveal_hidden: bool = False,
-                 max_points: Mapping[str, float] | None = None) -> StudentView:
+                 max_points: Mapping[str, float] | None = None,
+                 notebooks: Mapping[str, str] | None = None) -> StudentView:
     """`max_points`: the class's maximum per exercise (scoring.reference_max), used for
     exercises that came back without checks (not submitted) so the total is out of the
     same number for everyone."""
@@ -148,16 +153,18 @@ def student_view(result: SubmissionResult, lang: Lang, reveal_hidden: bool = Fal
         percent=_percent(result.score, total_max),
         percent_text=fmt_percent(result.score, total_max, lang),
         band=band(result.score, total_max), status_label=t.get(f"sub_{result.status}", result.status),
-        exercises=[exercise_view(e, lang, reveal_hidden, exercise_max(e, e.exercise, ref)) for e in result.exercises],
+        exercises=[exercise_view(e, lang, reveal_hidden, exercise_max(e, e.exercise, ref),
+                                 (notebooks or {}).get(e.exercise, "")) for e in result.exercises],
         isolation=t.get(f"isolation_{result.isolation}", result.isolation), isolation_key=result.isolation,
         tool_version=result.tool_version, duration=fmt_seconds(result.duration_s, lang),
     )
 
 
 def render_student_report(result: SubmissionResult, lang: Lang = "es", reveal_hidden: bool = False,
-                          env: Environment | None = None, max_points: Mapping[str, float] | None = None) -> str:
+                          env: Environment | None = None, max_points: Mapping[str, float] | None = None,
+                          notebooks: Mapping[str, str] | None = None) -> str:
     env = env or template_env()
-    view = student_view(result, lang, reveal_hidden, max_points)
+    view = student_view(result, lang, reveal_hidden, max_points, notebooks)
     context = page_context(lang, title=f"{view.student} · {labels(lang)['student_title']}")
     return env.get_template("student_report.html.j2").render(**context, r=view)
 
@@ -167,5 +174,20 @@ def write_student_report(result: SubmissionResult, out_dir: Path, lang: Lang = "
                          max_points: Mapping[str, float] | None = None) -> Path:
     """Write OUT/reports/<student>.html atomically and return its path."""
     path = Path(out_dir) / "reports" / report_filename(result.student)
-    write_text_atomic(path, render_student_report(result, lang, reveal_hidden, env, max_points))
+    write_text_atomic(path, render_student_report(result, lang, reveal_hidden, env, max_points,
+                                                  notebook_links(result, Path(out_dir))))
     return path
+
+
+def notebook_path(out_dir: Path, student: str, exercise: str) -> Path:
+    """Where the grader stores a student's notebook rendered to sanitized HTML."""
+    return Path(out_dir) / "notebooks" / Path(report_filename(student)).stem / f"{exercise}.html"
+
+
+def notebook_links(result: SubmissionResult, out_dir: Path) -> dict[str, str]:
+    links = {}
+    for ex in result.exercises:
+        path = notebook_path(out_dir, result.student, ex.exercise)
+        if path.is_file():
+            links[ex.exercise] = "../" + "/".join(quote(p) for p in path.relative_to(out_dir).parts)
+    return links

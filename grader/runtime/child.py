@@ -92,8 +92,10 @@ class Service:
                        "duration_s": time.perf_counter() - start, "events": instrument.snapshot()})
             return
         self.module = module
+        failed = module.__dict__.get("_tfgrade_failed_cells")      # notebooks: cells that raised
         self.send({"op": "loaded", "ok": True, "duration_s": time.perf_counter() - start,
                    "events": instrument.snapshot(),
+                   "failed_cells": [c for c in failed if isinstance(c, dict)][:50] if isinstance(failed, list) else [],
                    "functions": sorted(k for k, v in module.__dict__.items() if callable(v))[:500]})
 
     def call(self, req: dict[str, Any], arrays: tuple[np.ndarray, ...]) -> None:

@@ -126,10 +126,21 @@ class ZygoteLauncher:
                     "el zigoto de TensorFlow terminó al arrancar (¿TensorFlow instalado?)",
                     "the TensorFlow zygote exited while starting (is TensorFlow installed?)"))
 
+    def wait_closed(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self.closed:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
     def spawn(self, chan: int, out_w: int, err_w: int) -> int:
         self.wait_ready()
         with self._cond:
-            socket.send_fds(self.ctl, [b'{"op":"spawn"}'], [chan, out_w, err_w])
+            try:
+                socket.send_fds(self.ctl, [b'{"op":"spawn"}'], [chan, out_w, err_w])
+            except OSError:
+                raise SandboxError(Msg("el zigoto terminó", "the zygote exited")) from None
             if not self._cond.wait_for(lambda: self._spawned or self._closed, 30):
                 raise SandboxError(Msg("el zigoto no respondió", "the zygote did not answer"))
             if not self._spawned:
@@ -155,10 +166,14 @@ class ZygoteLauncher:
             return self._exits.pop(inner, None)
 
     def close(self) -> None:
-        try:
-            self.ctl.close()
-        except OSError:
-            pass
+        # shutdown first: the reader thread is blocked in recv on this socket, and close()
+        # alone does not release it, so the zygote would never see EOF (and we would wait
+        # the full 5 s below for every sandbox closed).
+        for step in (lambda: self.ctl.shutdown(socket.SHUT_RDWR), self.ctl.close):
+            try:
+                step()
+            except OSError:
+                pass
         try:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:
@@ -217,6 +232,11 @@ class SandboxChild:
         err_r, err_w = os.pipe()
         try:
             self.pid = launcher.spawn(theirs.fileno(), out_w, err_w)
+        except BaseException:
+            for fd in (out_r, err_r):
+                os.close(fd)
+            mine.close()
+            raise
         finally:
             theirs.close()
             os.close(out_w)
@@ -331,11 +351,20 @@ class Sandbox:
         payload["threads"] = self.threads
         payload["plan"] = {"level": self.plan.level, "masks": list(self.plan.masks),
                            "limits": self.plan.limits.__dict__}
-        if isinstance(self.launcher, ZygoteLauncher) and self.launcher.closed:
-            # A student at the basic level can kill its parent, the zygote: start a new one.
-            self.launcher.close()
-            self.launcher = ZygoteLauncher(self.plan)
-        child = SandboxChild(self.launcher, payload, self.plan.limits.memory_mb)
+        for attempt in range(2):
+            if isinstance(self.launcher, ZygoteLauncher) and self.launcher.closed:
+                # A student at the basic level can kill its parent, the zygote (and something
+                # outside can kill it at any level): start a new one.
+                self.launcher.close()
+                self.launcher = ZygoteLauncher(self.plan)
+            try:
+                child = SandboxChild(self.launcher, payload, self.plan.limits.memory_mb)
+                break
+            except SandboxError:
+                # The zygote died just now, before we noticed: once, wait for it to be
+                # seen closed and start over with a new one.
+                if attempt or not isinstance(self.launcher, ZygoteLauncher) or not self.launcher.wait_closed(5.0):
+                    raise
         if on_spawn:
             on_spawn(child)
         return child
