@@ -36,8 +36,24 @@ class _Outcome:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+def tampering_signal(err: StudentError) -> str | None:
+    """Attempts the sandbox stopped that are forging or harm, not honest mistakes: the class
+    report flags them as "tampering blocked" for the instructor to look at."""
+    if err.kind == "load" and err.exc_type == "SystemExit":
+        return "exit at load time (sys.exit/exit): a known way to forge a passing run elsewhere"
+    if err.kind == "crashed" and err.message == "exit status 0":
+        return "the process ended itself with status 0 (os._exit): a known way to forge a passing run"
+    if err.kind == "crashed" and err.reason == "processes":
+        return "too many processes (a fork bomb?) — stopped by the process watchdog"
+    return None
+
+
 def _student_error_details(err: StudentError) -> dict[str, Any]:
-    return {"student_error": err.to_json()}
+    details: dict[str, Any] = {"student_error": err.to_json()}
+    signal = tampering_signal(err)
+    if signal:
+        details["tampering"] = signal
+    return details
 
 
 class GradingPlugin:

@@ -125,3 +125,33 @@ def test_gradescope_bundle(tmp_path: Path) -> None:
     assert main(["gradescope-bundle", "--out", str(out)]) == 0
     names = zipfile.ZipFile(out).namelist()
     assert "setup.sh" in names and "run_autograder" in names
+
+
+def test_check_a_notebook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("%matplotlib inline"),
+                nbformat.v4.new_code_cell((ROOT / "solutions" / "ex03_functional.py").read_text())]
+    path = tmp_path / "ex03_functional.ipynb"
+    path.write_text(nbformat.writes(nb))
+    assert main(["check", str(path), "--lang", "en"]) == 0
+    assert "Points: 10/10" in capsys.readouterr().out
+
+
+def test_validate_good_and_broken_packs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pack = tmp_path / "pack"
+    for ex_id in ("ex01_tf1_add", "ex03_functional"):
+        shutil.copytree(ROOT / "exercises" / ex_id, pack / ex_id)
+    assert main(["validate", "--pack", str(pack), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "OK  ex01_tf1_add" in out and "Pack is valid" in out
+    # a check without its [checks.*] table, and a starter that scores points
+    checks = pack / "ex03_functional" / "checks.py"
+    checks.write_text(checks.read_text() + "\n\ndef test_orphan():\n    pass\n")
+    starter = pack / "ex03_functional" / "starter.py"
+    starter.write_text((ROOT / "solutions" / "ex03_functional.py").read_text())
+    assert main(["validate", "--pack", str(pack), "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert "test_orphan has no [checks.orphan]" in out
+    assert "starter scores 10" in out and "Pack has problems" in out

@@ -57,6 +57,7 @@ def test_sys_exit_at_import(grader: Grader, tmp_path: Path, exit_call: str) -> N
     _zero(r)
     assert first_error(r)["type"] == "SystemExit"
     assert "sys.exit()" in r.checks[0].feedback.en
+    assert "tampering" in r.checks[0].details       # flagged for the instructor
 
 
 def test_os_exit_at_import(grader: Grader, tmp_path: Path) -> None:
