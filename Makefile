@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/tfgrade grade examples/sample_class --out demo-out --lang en
+	$(BIN)/python examples/make_sample_class.py build/sample_class
+	$(BIN)/tfgrade grade build/sample_class --out demo-out --lang en
 	@echo "Reports: demo-out/index.html · gradebook: demo-out/gradebook.csv"
 
 test: $(STAMP)

@@ -1,4 +1,0 @@
-import tensorflow as tf
-
-def build_graph(:
-    pass

@@ -1,3 +1,0 @@
-import sys
-print("{\"score\": 10}")
-sys.exit(0)

@@ -1,0 +1,26 @@
+"""The demo's sample class builds from its manifest: every referenced file exists."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from grader.course import Course
+from grader.intake import discover
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_sample_class_builds_with_good_and_bad_students(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("make_sample_class", ROOT / "examples" / "make_sample_class.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    names = module.build(ROOT / "examples" / "sample_class.toml", tmp_path / "class")
+    assert len(names) >= 6
+    students = {s.name: s for s in discover(tmp_path / "class", Course.load(), tmp_path / "work")}
+    assert len(students["ana_garcia"].files) == 7
+    assert students["elena_ruiz"].files == {}
+    assert "ex02_sequential" in students["carla_martinez"].files       # "ex02_sequential (1).py"
+    raw = (tmp_path / "class" / "fernando_diaz" / "ex02_sequential.py").read_bytes()
+    assert "¿".encode("cp1252") in raw
