@@ -3,13 +3,12 @@
 Runs on the trusted side: the sandbox trains the student's model and answers predictions;
 the held-out mpg values and the error computed from them never leave this process.
 Partial credit: a check below its full-points line fails with `score_fraction` in its
-details (the share of its points it still earns, from grader.metrics.partial_credit).
+details (the share of its points it still earns; see grader.checklib.learning).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,19 +16,13 @@ import numpy as np
 import pytest
 
 from grader import datasets, metrics
-from grader.checking import fail
-from grader.specs import ModelHandle, ModelSpec, OpaqueValue, TensorValue
-
-
-def es_decimals(text: str) -> str:
-    """Spanish writes decimals with a comma: 0.75 -> 0,75 (only between digits)."""
-    return re.sub(r"(?<=\d)\.(?=\d)", ",", text)
-
-
-# Layers that pass their input through unchanged (for finding the real output activation).
-PASS_THROUGH = {"Dropout", "Flatten", "Reshape", "ActivityRegularization", "GaussianNoise",
-                "GaussianDropout", "AlphaDropout"}
-
+from grader.checking import Recorder, fail
+from grader.checklib import learning
+from grader.checklib.keras_model import has_normalisation, output_activation, output_units
+from grader.checklib.learning import Called, HeldOutWording, last_curves
+from grader.checklib.wording import describe_with_contents, es_decimals
+from grader.i18n import Msg
+from grader.specs import ModelSpec, TensorValue
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -40,16 +33,6 @@ class LineProblem:
     y: np.ndarray
     w: float
     b: float
-
-
-@dataclass
-class Called:
-    """What a student call returned, with what the sandbox saw during that very call."""
-
-    value: Any
-    events: dict[str, int]
-    duration_s: float
-    reported: bool = False          # the full "wrong kind of value" message is given once
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +50,7 @@ def line(student: Any, params: dict[str, Any]) -> LineProblem:
 @pytest.fixture(scope="module")
 def line_fit(student: Any, line: LineProblem) -> Called:
     value = student.call("fit_line", line.x, line.y)
-    return Called(value, dict(student.last.events), student.last.duration_s)
+    return Called.after("fit_line", value, student.last)
 
 
 @pytest.fixture(scope="module")
@@ -77,27 +60,10 @@ def split(exercise: Any) -> datasets.Split:
 
 @pytest.fixture(scope="module")
 def trained(student: Any, split: datasets.Split) -> Called:
-    value = student.train("train_regressor", np.array(split.x_train), np.array(split.y_train))
-    return Called(value, dict(student.last.events), student.last.duration_s)
+    return learning.train(student, "train_regressor", split)
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def describe(value: Any) -> str:
-    """A short, language-neutral name for what came back from the sandbox."""
-    if value is None:
-        return "None"
-    if isinstance(value, TensorValue):
-        return f"tf.Tensor/tf.Variable ({value.dtype}) = {value.array.tolist()!r}"[:120]
-    if isinstance(value, np.ndarray):
-        kind = "NumPy scalar" if value.ndim == 0 else f"numpy.ndarray {value.shape}"
-        return f"{kind} ({value.dtype}) = {value.tolist()!r}"[:120]
-    if isinstance(value, ModelHandle):
-        return "keras.Model"
-    if isinstance(value, OpaqueValue):
-        return value.type_name
-    return f"{type(value).__name__} {value!r}"[:120]
 
 
 def number(value: Any) -> float | None:
@@ -118,67 +84,28 @@ def require_pair(called: Called) -> tuple[Any, Any]:
         return value[0], value[1]
     if not called.reported:
         called.reported = True
-        fail(es=f"fit_line debe devolver la tupla (w, b); devolvió {describe(value)}",
-             en=f"fit_line must return the tuple (w, b); it returned {describe(value)}",
-             expected="(w, b)", found=describe(value))
+        fail(es=f"fit_line debe devolver la tupla (w, b); devolvió {describe_with_contents(value)}",
+             en=f"fit_line must return the tuple (w, b); it returned {describe_with_contents(value)}",
+             expected="(w, b)", found=describe_with_contents(value))
     fail(es="no evaluado: fit_line no devolvió (w, b) (ver la primera comprobación)",
          en="not evaluated: fit_line did not return (w, b) (see the first check)")
 
 
 def require_model(called: Called) -> ModelSpec:
-    if isinstance(called.value, ModelHandle):
-        return called.value.spec
-    if not called.reported:
-        called.reported = True
-        fail(es=f"train_regressor debe devolver el keras.Model entrenado; devolvió {describe(called.value)}",
-             en=f"train_regressor must return the trained keras.Model; it returned {describe(called.value)}",
-             expected="keras.Model", found=describe(called.value))
-    fail(es="no evaluado: train_regressor no devolvió un modelo (ver la primera comprobación)",
-         en="not evaluated: train_regressor did not return a model (see the first check)")
-
-
-def output_activation(spec: ModelSpec) -> str | None:
-    """The activation applied last: an Activation/Softmax layer, or the last real layer's."""
-    for layer in reversed(spec.layers):
-        if layer.type == "Softmax":
-            return "softmax"
-        if layer.type == "Activation":
-            return layer.activation
-        if layer.type in PASS_THROUGH:
-            continue
-        return layer.activation or "linear"
-    return None
-
-
-def output_units(spec: ModelSpec) -> int | None:
-    shape = spec.output_shape
-    return shape[-1] if shape else None
-
-
-def last_curves(spec: ModelSpec) -> dict[str, Any]:
-    """Details for the report: the curves of the model's last fit (if it was fitted here)."""
-    if not spec.histories:
-        return {}
-    last = spec.histories[-1]
-    return {"curves": last.get("curves", {}), "epochs": last.get("epochs", 0), "fits": len(spec.histories)}
-
-
-def has_normalisation(spec: ModelSpec) -> bool:
-    return any(layer.type in ("Normalization", "BatchNormalization", "LayerNormalization")
-               for layer in spec.layers)
+    return learning.require_model(called, describe_with_contents)
 
 
 # --------------------------------------------------------------------------- part A: fit_line
 
 
 def test_fit_line_recovers_line(line_fit: Called, line: LineProblem, params: dict[str, Any],
-                                record: Any) -> None:
+                                record: Recorder) -> None:
     w_value, b_value = require_pair(line_fit)
     w, b = number(w_value), number(b_value)
     tol = float(params["line_tolerance"])
     want = f"w ≈ {line.w:.3f}, b ≈ {line.b:.3f} (±{tol:g})"
     if w is None or b is None:
-        found = f"w = {describe(w_value)}, b = {describe(b_value)}"
+        found = f"w = {describe_with_contents(w_value)}, b = {describe_with_contents(b_value)}"
         fail(es=f"fit_line debe devolver dos números; devolvió {found}",
              en=f"fit_line must return two numbers; it returned {found}", expected=want, found=found)
     found = f"w = {w:.3f}, b = {b:.3f}"
@@ -197,7 +124,7 @@ def test_fit_line_recovers_line(line_fit: Called, line: LineProblem, params: dic
            w=w, b=b, w_true=line.w, b_true=line.b, duration_s=round(line_fit.duration_s, 3))
 
 
-def test_fit_line_uses_gradient_tape(line_fit: Called, params: dict[str, Any], record: Any) -> None:
+def test_fit_line_uses_gradient_tape(line_fit: Called, params: dict[str, Any], record: Recorder) -> None:
     calls = int(line_fit.events.get("gradient_tape_gradient", 0))
     if calls < int(params["min_tape_gradients"]):
         fail(es="fit_line no llamó a tape.gradient(...): el ejercicio es el descenso de gradiente con "
@@ -213,7 +140,7 @@ def test_fit_line_returns_floats(line_fit: Called) -> None:
     wrong = [(name, v) for name, v in zip(("w", "b"), pair, strict=True) if type(v) is not float]
     if not wrong:
         return
-    found = "; ".join(f"{name}: {describe(v)}" for name, v in wrong)
+    found = "; ".join(f"{name}: {describe_with_contents(v)}" for name, v in wrong)
     if any(isinstance(v, TensorValue) for _, v in wrong):
         hint_es, hint_en = ("devuelve float(w.numpy()) en lugar del tensor o la variable",
                             "return float(w.numpy()) instead of the tensor or variable")
@@ -229,7 +156,7 @@ def test_fit_line_returns_floats(line_fit: Called) -> None:
 # --------------------------------------------------------------------------- part B: train_regressor
 
 
-def test_regressor_output_and_loss(trained: Called, params: dict[str, Any], record: Any) -> None:
+def test_regressor_output_and_loss(trained: Called, params: dict[str, Any], record: Recorder) -> None:
     spec = require_model(trained)
     layers = spec.summary_rows()
     if not spec.compiled:
@@ -270,25 +197,27 @@ def test_regressor_output_and_loss(trained: Called, params: dict[str, Any], reco
            en=f"linear Dense(1) output, loss {spec.loss}, {spec.n_params} parameters", layers=layers)
 
 
-def test_regressor_mae(trained: Called, split: datasets.Split, params: dict[str, Any], record: Any) -> None:
+def test_regressor_mae(trained: Called, split: datasets.Split, params: dict[str, Any], record: Recorder) -> None:
     spec = require_model(trained)
     outputs = trained.value.predict(np.array(split.x_test))
-    try:
-        predictions = metrics.outputs_to_values(outputs, split.n_test)
-    except metrics.PredictionShapeError as exc:
-        fail(es=exc.msg.es, en=exc.msg.en, expected=f"({split.n_test}, 1)", found=list(np.shape(outputs)))
+    predictions = learning.convert_or_fail(metrics.outputs_to_values, outputs, split.n_test,
+                                           expected=f"({split.n_test}, 1)")
     mae = metrics.mean_absolute_error(split.y_test, predictions.values)
-    full_at, zero_at = float(params["mae_full_at"]), float(params["mae_zero_at"])
-    fraction = metrics.partial_credit(mae, full_at, zero_at)
     shown = f"{mae:.2f}" if math.isfinite(mae) else "∞"
     details = {**last_curves(spec), "mae": mae if math.isfinite(mae) else None, "n_test": split.n_test,
                "n_invalid": predictions.n_invalid}
-    if fraction >= 1.0:
-        record(es=es_decimals(f"error absoluto medio {shown} mpg en {split.n_test} coches que el modelo no "
-                              f"había visto (puntos completos hasta {full_at:g})"),
-               en=f"mean absolute error {shown} mpg on {split.n_test} cars the model had not seen "
-                  f"(full points up to {full_at:g})", **details)
-        return
+    wording = HeldOutWording(
+        measured=Msg(f"error absoluto medio {shown} mpg", f"mean absolute error {shown} mpg"),
+        unseen=Msg(f"{split.n_test} coches que el modelo no había visto",
+                   f"{split.n_test} cars the model had not seen"),
+        held_out=Msg(f"los {split.n_test} coches reservados", f"the {split.n_test} held-out cars"),
+        metric="MAE", higher_is_better=False)
+    learning.grade_held_out(mae, float(params["mae_full_at"]), float(params["mae_zero_at"]), wording,
+                            details, record, hints=lambda: advice(spec, predictions, params))
+
+
+def advice(spec: ModelSpec, predictions: metrics.Predictions, params: dict[str, Any]) -> Msg:
+    """What most likely keeps the error high, from the model's own description."""
     hints_es, hints_en = [], []
     if predictions.note is not None:
         hints_es.append(predictions.note.es + ".")
@@ -306,19 +235,8 @@ def test_regressor_mae(trained: Called, split: datasets.Split, params: dict[str,
     else:
         hints_es.append("Prueba más épocas o una tasa de aprendizaje algo mayor y mira la curva de pérdida.")
         hints_en.append("Try more epochs or a somewhat larger learning rate and look at the loss curve.")
-    fail(es=es_decimals(f"error absoluto medio {shown} mpg en los {split.n_test} coches reservados; puntos "
-                        f"completos con ≤ {full_at:g}, 0 puntos con ≥ {zero_at:g} (obtienes el {fraction:.0%}). ")
-            + " ".join(hints_es),
-         en=f"mean absolute error {shown} mpg on the {split.n_test} held-out cars; full points at "
-            f"≤ {full_at:g}, 0 points at ≥ {zero_at:g} (you earn {fraction:.0%}). " + " ".join(hints_en),
-         expected=f"MAE ≤ {full_at:g}", found=round(mae, 4) if math.isfinite(mae) else "inf",
-         score_fraction=round(fraction, 4), **details)
+    return Msg(" ".join(hints_es), " ".join(hints_en))
 
 
-def test_regressor_trains_in_time(trained: Called, record: Any) -> None:
-    # A call over the limit raises StudentError("timeout") in the fixture: reaching here means
-    # train_regressor returned in time.
-    record(es=es_decimals(f"train_regressor tardó {trained.duration_s:.1f} s"), en=f"train_regressor took {trained.duration_s:.1f} s",
-           duration_s=round(trained.duration_s, 3), fit_calls=int(trained.events.get("fit", 0)),
-           # The curves are the student's own training data: shown here, on a visible check.
-           **(last_curves(trained.value.spec) if isinstance(trained.value, ModelHandle) else {}))
+def test_regressor_trains_in_time(trained: Called, record: Recorder) -> None:
+    learning.record_training_time(trained, record)
