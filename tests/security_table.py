@@ -4,7 +4,7 @@ Each hostile test names its attack and the levels expected to block it, runs at 
 available (fixture `at_level`: strong, standard, basic), observes whether the attack was
 blocked and calls `sec.outcome(...)`. That records a row and asserts the observation is
 the expected one. Rows are merged into test-artifacts/security/outcomes.json when the
-session ends; `python -m tests.make_security_table` renders them into docs/SECURITY.md.
+session ends; `python tests/make_security_table.py` renders them into docs/SECURITY.md.
 Nothing in the table is written by hand.
 
 The hostile modules load this file as a plugin (`pytest_plugins = ["security_table"]`), so

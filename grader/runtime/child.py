@@ -287,7 +287,29 @@ def attach_and_run(chan: int, out_fd: int, err_fd: int) -> None:
     run(CHAN_FD)
 
 
+def _wait_and_mirror(pid: int) -> None:
+    """Wait for `pid` and end the same way it did (its exit code, or its signal)."""
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+        os.kill(os.getpid(), os.WTERMSIG(status))
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
 if __name__ == "__main__":
-    # Fresh-process mode: channel on fd 3, stdout/stderr already the capture pipes.
+    # Fresh-process mode: channel on argv[1], stdout/stderr already the capture pipes.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    attach_and_run(int(sys.argv[1]), 1, 2)
+    # Importing numpy may already have started BLAS threads, and unshare(CLONE_NEWUSER)
+    # refuses a multi-threaded process (EINVAL): do the rest in a fork, which has one
+    # thread, exactly as a child of the zygote does.
+    chan_fd = int(sys.argv[1])
+    child_pid = os.fork()
+    if child_pid == 0:
+        try:
+            attach_and_run(chan_fd, 1, 2)
+        finally:
+            os._exit(71)
+    os.close(chan_fd)
+    for fd in (0, 1, 2):
+        os.close(fd)
+    _wait_and_mirror(child_pid)

@@ -24,13 +24,49 @@ def _package_data_dirs() -> list[str]:
     return found
 
 
+def _hide_around(top: Path, needed: list[Path]) -> list[str]:
+    """Everything under `top` except the `needed` paths and the folders leading to them."""
+    inside = [n for n in needed if n == top or top in n.parents]
+    if not inside:
+        return [str(top)]
+    if top in inside:
+        return []
+    hidden: list[str] = []
+    try:
+        entries = sorted(top.iterdir())
+    except OSError:
+        return hidden
+    for entry in entries:
+        if any(entry == n or entry in n.parents for n in inside):
+            hidden += _hide_around(entry, inside)
+        else:
+            hidden.append(str(entry))
+    return hidden
+
+
+def home_masks() -> list[str]:
+    """Home directories hold credentials (tokens in ~/.config, ~/.netrc, LMS exports) and
+    caches of public data sets (~/.keras/datasets). At the `standard` level the sandbox sees
+    the host's filesystem, so every home is hidden except the way to the interpreter and the
+    virtual environment when they live there (here: /root/.pyenv/versions/3.11.7)."""
+    from .bwrap import allow_list
+
+    needed = [Path(p) for p in allow_list()]
+    tops = {Path(os.path.realpath(Path.home())), Path("/root"), Path("/home")}
+    hidden: list[str] = []
+    for top in sorted(tops):
+        if top.is_dir() and top != Path("/"):
+            hidden += _hide_around(top, needed)
+    return hidden
+
+
 def default_masks(*extra: Path | str | None) -> tuple[str, ...]:
     from ..course import _HERE
 
     root = _HERE.parent
     paths = [root / "exercises", root / "solutions", root / "tests", root / ".git",
              _HERE / "_bundled" / "exercises", _HERE / "_bundled" / "solutions",
-             Path.home() / ".ssh", *_package_data_dirs()]
+             Path.home() / ".ssh", *_package_data_dirs(), *home_masks()]
     paths += [Path(p) for p in extra if p]
     seen: list[str] = []
     for p in paths:

@@ -11,7 +11,7 @@ in /tmp is seen by the next.
 
 Run as root, the sandbox first drops to an unprivileged uid (TFGRADE_SANDBOX_UID, default
 65534 "nobody"). The interpreter may live where that uid cannot reach (here under /root,
-mode 700), so a small launcher (`python -m grader.sandbox.bwrap SPEC`) does this as root:
+mode 700), so a small launcher (this file run as a script) does this as root:
 a private mount namespace, every allow-listed path bind-mounted onto a world-readable
 staging tmpfs, then setgid/setuid, then exec bwrap with the staged paths as sources. Run
 as an ordinary user, bwrap is started directly with the real paths.
@@ -38,8 +38,9 @@ EXTRA_RO_ENV = "TFGRADE_BWRAP_EXTRA_RO"      # os.pathsep-separated paths an ins
 STAGE_CANDIDATES = ("/tmp", "/mnt", "/run")  # an existing directory to hide the staging under
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # The few files of /etc the dynamic loader and the C library read. Nothing else of /etc
-# (no passwd, shadow, ssh keys, hosts, resolv.conf).
-ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime")
+# (no passwd, shadow, ssh keys, hosts, resolv.conf); /etc/fonts only so that fontconfig,
+# loaded by plotting libraries, does not complain on every start.
+ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/fonts")
 GPU_SYS_DIRS = ("/sys/bus/pci", "/sys/devices", "/sys/module/nvidia")
 
 CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
@@ -197,7 +198,10 @@ def launch_command(spec: BwrapSpec) -> list[str]:
     uid first."""
     if spec.drop_to is None:
         return bwrap_args(spec)
-    return [sys.executable, "-m", "grader.sandbox.bwrap", spec.to_json()]
+    # This file run as a script, isolated (-I) and without site (-S): it imports only the
+    # standard library, so the launcher starts fast and has a single thread (importing the
+    # package would import numpy, whose BLAS threads make unshare(CLONE_NEWUSER) fail).
+    return [sys.executable, "-I", "-S", os.path.abspath(__file__), spec.to_json()]
 
 
 def launch_env() -> dict[str, str]:
@@ -225,15 +229,33 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
 def _private_mount_namespace(uid: int) -> None:
     """Root with CAP_SYS_ADMIN: a plain private mount namespace. A root without it (some
     containers): a user namespace mapping root and the sandbox uid, which is enough to
-    bind-mount root-owned paths and then become that uid."""
+    bind-mount root-owned paths and then become that uid. A map of two ids may only be
+    written from the parent namespace, so a forked helper that stays there writes it."""
     libc = _libc()
     if libc.unshare(CLONE_NEWNS) == 0:
         return
-    _call(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), "unshare")
-    with open("/proc/self/uid_map", "w") as fh:
-        fh.write(f"0 0 1\n{uid} {uid} 1\n")
-    with open("/proc/self/gid_map", "w") as fh:
-        fh.write(f"0 0 1\n{uid} {uid} 1\n")
+    me = os.getpid()
+    ready_r, ready_w = os.pipe()
+    helper = os.fork()
+    if helper == 0:
+        try:
+            os.close(ready_w)
+            os.read(ready_r, 1)
+            for name in ("uid_map", "gid_map"):
+                with open(f"/proc/{me}/{name}", "w") as fh:
+                    fh.write(f"0 0 1\n{uid} {uid} 1\n")
+            os._exit(0)
+        finally:
+            os._exit(1)
+    os.close(ready_r)
+    try:
+        _call(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), "unshare")
+    finally:
+        os.write(ready_w, b"x")
+        os.close(ready_w)
+        _, status = os.waitpid(helper, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise OSError("could not map the sandbox uid in a user namespace")
 
 
 def stage_and_drop(spec: BwrapSpec) -> dict[str, str]:

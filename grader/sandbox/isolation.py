@@ -223,7 +223,7 @@ def _probe_namespaces() -> bool:
     if not sys.platform.startswith("linux"):
         return False
     # Forked first, as a sandbox child is: unshare(CLONE_NEWUSER) needs a single thread.
-    code = ("import sys, os; sys.path[:0] = %r\n"
+    code = (f"import sys, os; sys.path[:0] = {sys.path!r}\n"
             "from grader.sandbox import isolation as i\n"
             "def probe():\n"
             "    i.enter_namespaces(i.SandboxPlan('standard'))\n"
@@ -235,7 +235,7 @@ def _probe_namespaces() -> bool:
             "if pid == 0:\n"
             "    try: probe()\n"
             "    finally: os._exit(4)\n"
-            "_, st = os.waitpid(pid, 0); os._exit(os.waitstatus_to_exitcode(st))\n") % (sys.path,)
+            "_, st = os.waitpid(pid, 0); os._exit(os.waitstatus_to_exitcode(st))\n")
     try:
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):

@@ -169,11 +169,14 @@ class ZygoteLauncher:
         # shutdown first: the reader thread is blocked in recv on this socket, and close()
         # alone does not release it, so the zygote would never see EOF (and we would wait
         # the full 5 s below for every sandbox closed).
-        for step in (lambda: self.ctl.shutdown(socket.SHUT_RDWR), self.ctl.close):
-            try:
-                step()
-            except OSError:
-                pass
+        try:
+            self.ctl.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        try:
+            self.ctl.close()
+        except OSError:
+            pass
         try:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:
