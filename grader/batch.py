@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__
@@ -140,7 +140,7 @@ class Grader:
             results.append(self.grade_file(exercise, path, label))
         return SubmissionResult(
             student=student.name, exercises=tuple(results), isolation=self.isolation,  # type: ignore[arg-type]
-            tool_version=__version__, graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            tool_version=__version__, graded_at=datetime.now(UTC).isoformat(timespec="seconds"),
             duration_s=time.monotonic() - start, fingerprint=student.fingerprint(self.course),
             student_id=student.student_id)
 
@@ -183,7 +183,7 @@ def grader_error_result(course: Course, student: StudentFiles, isolation: str, d
         exercises.append(replace(r, checks=checks))
     return SubmissionResult(
         student=student.name, exercises=tuple(exercises), isolation=isolation,  # type: ignore[arg-type]
-        tool_version=__version__, graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        tool_version=__version__, graded_at=datetime.now(UTC).isoformat(timespec="seconds"),
         fingerprint="", student_id=student.student_id)
 
 

@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gradehelp import first_error, grade_case
 
 from grader.batch import Grader
 from grader.course import Course
-
-from gradehelp import first_error, grade_case
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = ROOT / "tests" / "submissions"

@@ -57,7 +57,6 @@ def _history_curves(history: Any) -> dict[str, Any]:
 def install() -> None:
     import keras
     import tensorflow as tf
-
     from tensorflow.python.client import session as session_lib
 
     # BaseSession covers Session and InteractiveSession alike.
