@@ -26,7 +26,7 @@ from .progress import Progress
 from .results import ExerciseResult, SubmissionResult
 from .sandbox import Sandbox, default_masks, make_sandbox
 from .source import read_submission
-from .student import StudentError, StudentProxy
+from .student import GraderBuiltinError, StudentError, StudentProxy
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ class Grader:
             try:
                 found = probe.builtin("devices")
                 self._devices = tuple(str(d) for d in found) if isinstance(found, list) else ()
-            except StudentError:
+            except (StudentError, GraderBuiltinError):
                 self._devices = ()
             finally:
                 probe.close()

@@ -41,6 +41,14 @@ def _worker_main(conn: Connection, config: WorkerConfig) -> None:
     from .sandbox.isolation import die_with_parent
 
     die_with_parent()
+    try:
+        # The trusted side's numpy work (metrics, reference matrices) gets this worker's share
+        # of the cores too, so N workers do not oversubscribe the machine.
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=config.threads)
+    except ImportError:
+        pass
     course = Course.load(config.pack_dir, config.course_config)
     if config.limits_override:
         from dataclasses import replace

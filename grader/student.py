@@ -80,6 +80,10 @@ class StudentError(Exception):
                 "message": self.message, "frames": list(self.frames)}
 
 
+class GraderBuiltinError(RuntimeError):
+    """A grader helper running in the sandbox failed: not the student's doing."""
+
+
 @dataclass
 class CallInfo:
     duration_s: float = 0.0
@@ -244,12 +248,18 @@ class StudentProxy:
     def train(self, name: str, *args: Any, **kwargs: Any) -> Any:
         return self._cached("call", name, args, kwargs, self.train_timeout_s)
 
-    def builtin(self, name: str, **kwargs: Any) -> Any:
+    def builtin(self, name: str, *, runs_student_code: bool = False, **kwargs: Any) -> Any:
         """Grader-side helpers run in the sandbox (devices, timing): never cached, since a
-        timing is only meaningful when measured again."""
+        timing is only meaningful when measured again. When a helper that runs no student
+        code fails, that is the grader's fault, and it is reported as such."""
         arrays: list[np.ndarray] = []
         header = {"op": "builtin", "name": name, "kwargs": _encode_args(kwargs, arrays)}
-        return self._request(name, header, arrays, self.train_timeout_s)
+        try:
+            return self._request(name, header, arrays, self.train_timeout_s)
+        except StudentError as exc:
+            if runs_student_code or exc.kind in ("timeout", "crashed") or self._load_error is exc:
+                raise
+            raise GraderBuiltinError(f"sandbox helper {name!r} failed: {exc.exc_type}: {exc.message}") from None
 
     def _predict(self, generation: int, handle: int, x: np.ndarray) -> np.ndarray:
         if generation != self._generation or self._child is None or not self._child.alive:

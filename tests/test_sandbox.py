@@ -52,3 +52,27 @@ def test_results_record_the_isolation_level(grader: Grader, tmp_path: Path) -> N
     assert result.isolation == grader.isolation
     assert result.isolation in ("strong", "standard", "basic")
     assert result.to_json()["isolation"] == grader.isolation
+
+
+def test_a_checkout_under_tmp_stays_importable_in_the_sandbox(tmp_path: Path) -> None:
+    """The child's private /tmp must not hide the grader when the checkout lives under /tmp
+    (a CI clone, a student's download): the code paths are bound back on top."""
+    import shutil
+    import subprocess
+    import sys
+
+    assert str(tmp_path).startswith("/tmp")
+    clone = tmp_path / "clone"
+    for part in ("grader", "exercises", "solutions", "templates"):
+        shutil.copytree(ROOT / part, clone / part, ignore=shutil.ignore_patterns("__pycache__"))
+    code = ("import sys; sys.path.insert(0, %r)\n"
+            "from grader.sandbox import make_sandbox, default_masks\n"
+            "from grader.student import StudentProxy\n"
+            "for level in ('standard', 'strong'):\n"
+            "    sb = make_sandbox(level, masks=default_masks(), threads=1)\n"
+            "    p = StudentProxy(sandbox=sb, module='x', filename='x.py', source='', seed=0)\n"
+            "    print(sb.plan.level, p.builtin('devices'))\n"
+            "    p.close(); sb.close()\n") % str(clone)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "/CPU:0" in proc.stdout

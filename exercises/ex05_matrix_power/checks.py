@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from grader.checking import fail, not_applicable
+from grader.checklib.matrices import orthogonal, reference, row_stochastic
 from grader.specs import OpaqueValue, TensorValue
 from grader.student import StudentError
 
@@ -25,22 +26,7 @@ KINDS = {"orthogonal": ("ortogonal escalada", "scaled orthogonal"),
 
 
 # ---------------------------------------------------------------- matrices and references
-def orthogonal(size: int, seed: int, scale: float = 1.0) -> np.ndarray:
-    """scale·Q with Q orthogonal: ‖(scale·Q)^n‖₂ = scale^n, so powers neither blow up nor vanish."""
-    q, r = np.linalg.qr(np.random.default_rng(seed).standard_normal((size, size)))
-    q = q * np.sign(np.diag(r))       # a uniformly random orthogonal matrix
-    return (scale * q).astype(np.float32)
-
-
-def row_stochastic(size: int, seed: int) -> np.ndarray:
-    """Positive rows that sum to 1: every power is stochastic too (a Markov chain's n steps)."""
-    m = np.random.default_rng(seed).uniform(0.1, 1.0, (size, size))
-    return (m / m.sum(axis=1, keepdims=True)).astype(np.float32)
-
-
-def reference(m: np.ndarray, n: int) -> np.ndarray:
-    """M^n in float64 of the very float32 matrix the student received."""
-    return np.linalg.matrix_power(m.astype(np.float64), n)
+# orthogonal(), row_stochastic() and reference() are cached per worker in grader.checklib.
 
 
 def rel_error(found: np.ndarray, exact: np.ndarray) -> float:

@@ -175,6 +175,9 @@ def bwrap_args(spec: BwrapSpec, sources: Mapping[str, str] | None = None) -> lis
     args += ["--proc", "/proc", "--dev", "/dev"]
     for dev in spec.devices:
         args += ["--dev-bind", dev, dev]
+    # The private /tmp first, the allow-list on top: a checkout or venv under /tmp (a CI
+    # clone) stays visible instead of being hidden by the tmpfs.
+    args += ["--perms", "1777", "--size", str(spec.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     for bind in spec.binds:
         src = (sources or {}).get(bind.source, bind.source)
         args += ["--ro-bind", src, bind.dest]
@@ -185,8 +188,7 @@ def bwrap_args(spec: BwrapSpec, sources: Mapping[str, str] | None = None) -> lis
             args += ["--perms", "0000", "--size", "4096", "--tmpfs", path, "--remount-ro", path]
         else:
             args += ["--ro-bind", "/dev/null", path]
-    args += ["--perms", "1777", "--size", str(spec.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
-             "--remount-ro", "/", "--chdir", "/", "--", *spec.command]
+    args += ["--remount-ro", "/", "--chdir", "/", "--", *spec.command]
     return args
 
 

@@ -152,6 +152,37 @@ def tmpfs_options(size_mb: int, inodes: int) -> str:
     return f"size={size_mb}m,nr_inodes={inodes},mode=1777"
 
 
+OVERLAID = ("/tmp", "/var/tmp", "/run", "/dev/shm")   # replaced by private tmpfs in a child
+
+
+def code_paths() -> list[str]:
+    """What the child needs to keep importing: the grader package, the environment and the
+    interpreter (a checkout or a venv may well live under /tmp, e.g. a CI clone)."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    found = {here, sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    return sorted(p for p in found if p and os.path.isdir(p))
+
+
+def _under(path: str, parent: str) -> bool:
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
+def _private_tmpfs(target: str, options: str) -> None:
+    """Mount a fresh tmpfs on `target` without hiding the code paths that live below it:
+    they are opened first, then bound back, read-only, on top of the new tmpfs."""
+    kept = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in code_paths() if _under(p, target)]
+    mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, options)
+    for path, fd in kept:
+        try:
+            os.makedirs(path, exist_ok=True)
+            mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+            attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
+            _libc().syscall(SYS_MOUNT_SETATTR, AT_FDCWD, path.encode(), AT_RECURSIVE,
+                            ctypes.byref(attr), ctypes.sizeof(attr))
+        finally:
+            os.close(fd)
+
+
 def enter_namespaces(plan: SandboxPlan) -> None:
     """Called in the forked child: new user/mount/net/pid/ipc/uts namespaces, read-only view,
     hidden paths masked, a private size-capped /tmp. The next fork becomes pid 1.
@@ -171,12 +202,11 @@ def enter_namespaces(plan: SandboxPlan) -> None:
         except OSError as exc:
             if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
                 raise
-    tmp = tmpfs_options(plan.limits.tmp_mb, plan.limits.tmp_inodes)
-    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, tmp)
-    for extra in ("/dev/shm", "/var/tmp", "/run"):
+    _private_tmpfs("/tmp", tmpfs_options(plan.limits.tmp_mb, plan.limits.tmp_inodes))
+    for extra in OVERLAID[1:]:
         if os.path.isdir(extra):
             try:
-                mount("tmpfs", extra, "tmpfs", MS_NOSUID | MS_NODEV, tmpfs_options(16, 1024))
+                _private_tmpfs(extra, tmpfs_options(16, 1024))
             except OSError:
                 pass
 
