@@ -139,6 +139,14 @@ def _runner(args: argparse.Namespace, course, masks: tuple[Path, ...]):  # type:
     return LocalPool(config, args.jobs)
 
 
+def _cannot_write(out: Path, exc: OSError) -> Msg:
+    why = exc.strerror or str(exc)
+    return Msg(f"No se puede escribir en {out}: {why}. Ningún resultado quedó a medias (se escriben de forma "
+               "atómica) y los ya escritos se conservan: libera espacio y vuelve a ejecutar el mismo comando.",
+               f"Cannot write to {out}: {why}. No result was left half-written (they are written atomically) "
+               "and those already written are kept: free some space and run the same command again.")
+
+
 def cmd_grade(args: argparse.Namespace) -> int:
     from .batch import grade_class
     from .intake import discover, write_mapping
@@ -151,7 +159,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
     out = Path(args.out)
     _preflight(course)
     students = discover(source, course, out / ".intake")
-    write_mapping(students, out)
+    try:
+        write_mapping(students, out)
+    except OSError as exc:
+        _say(_cannot_write(out, exc), args.lang, sys.stderr)
+        return 1
     runner = _runner(args, course, (source.resolve(), out.resolve()))
     _say(Msg(f"{len(students)} estudiantes, {len(course.exercises)} ejercicios, {args.jobs} procesos",
              f"{len(students)} students, {len(course.exercises)} exercises, {args.jobs} workers"), args.lang, sys.stderr)
@@ -163,8 +175,16 @@ def cmd_grade(args: argparse.Namespace) -> int:
         _say(Msg("Interrumpido. Los resultados ya escritos se conservan: vuelve a ejecutar el mismo comando para continuar.",
                  "Interrupted. Results already written are kept: run the same command again to resume."), args.lang, sys.stderr)
         return 130
-    _write_notebook_views(students, out)
-    _write_outputs(out, summary.results, course, args.lang)
+    except OSError as exc:
+        runner.close()
+        _say(_cannot_write(out, exc), args.lang, sys.stderr)
+        return 1
+    try:
+        _write_notebook_views(students, out)
+        _write_outputs(out, summary.results, course, args.lang)
+    except OSError as exc:
+        _say(_cannot_write(out, exc), args.lang, sys.stderr)
+        return 1
     _say(summary.line(), args.lang, sys.stderr)
     _say(Msg(f"Aislamiento: {runner.isolation}", f"Isolation: {runner.isolation}"), args.lang, sys.stderr)
     _say(Msg(f"Libro de calificaciones: {out / 'gradebook.csv'} · informes: {out / 'index.html'}",

@@ -198,3 +198,71 @@ def test_missing_gpu_exercise_has_the_same_maximum_as_a_graded_one(grader) -> No
     gpu_check = next(c for c in r.checks if c.id == "on_gpu")
     assert gpu_check.status == ("skipped" if has_gpu else "not_applicable")
     assert r.max_score == ex.max_points - (0 if has_gpu else gpu_check.max_points)
+
+
+def _worker_pids(root_pid: int) -> list[int]:
+    from grader.sandbox.procs import descendants
+
+    found = []
+    for pid in descendants(root_pid):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if b"multiprocessing" in cmd and b"spawn_main" in cmd and b"resource_tracker" not in cmd:
+            found.append(pid)
+    return found
+
+
+def test_a_killed_worker_costs_one_retry(tmp_path: Path) -> None:
+    """A worker that dies mid-student (segfault, OOM kill) is replaced; that student is graded
+    again and the batch completes with every row."""
+    pack = _mini_pack(tmp_path)
+    subs = _class(tmp_path, 3)
+    out = tmp_path / "out"
+    p = _tfgrade("grade", str(subs), "--out", str(out), "--pack", str(pack), "-j", "1", "--lang", "en")
+    deadline = time.monotonic() + 300
+    killed = False
+    while time.monotonic() < deadline and not killed:
+        workers = _worker_pids(p.pid)
+        busy = workers and list((out / "results").glob("*.json")) == [] and (out / "mapping.csv").exists()
+        if busy:
+            time.sleep(6)                 # let it start grading the first student
+            for pid in _worker_pids(p.pid):
+                os.kill(pid, signal.SIGKILL)
+                killed = True
+        time.sleep(0.2)
+    assert killed
+    _, err = p.communicate(timeout=600)
+    assert p.returncode == 0, err
+    assert len(_gradebook(out)) == 3
+    assert "3 graded" in err
+
+
+def test_full_disk_is_reported_and_a_rerun_completes(tmp_path: Path) -> None:
+    """OUT on a tiny filesystem: a clear message, no half-written result, a rerun finishes."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root (or unshare) to mount a tiny filesystem for OUT")
+    pack = _mini_pack(tmp_path, ("ex02_sequential",))
+    subs = _class(tmp_path, 4)
+    out = tmp_path / "out"
+    out.mkdir()
+    script = (f"mount -t tmpfs -o size=24k tmpfs {out} && cd {ROOT} && "
+              f"{sys.executable} -m grader grade {subs} --out {out} --pack {pack} -j 1 --lang en; "
+              f"echo EXIT=$?; ls -a {out}/results 2>/dev/null; "
+              f"{sys.executable} -c \"import glob, json; [json.load(open(f)) for f in glob.glob('{out}/results/*.json')]; "
+              f"print('JSON-OK')\"")
+    proc = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+                          capture_output=True, text=True, timeout=600)
+    if "mount:" in proc.stderr and "EXIT=" not in proc.stdout:
+        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr[-200:]}")
+    assert "EXIT=1" in proc.stdout, proc.stdout + proc.stderr
+    assert "No space left on device" in proc.stderr and "run the same command again" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert ".tmp" not in proc.stdout                     # no temp file left behind
+    assert "JSON-OK" in proc.stdout                      # every result there is whole
+    # with room again (the tmpfs is gone with its namespace), the rerun completes the class
+    p = _tfgrade("grade", str(subs), "--out", str(out), "--pack", str(pack), "-j", "1", "--lang", "en")
+    _, err = p.communicate(timeout=600)
+    assert p.returncode == 0, err
+    assert len(_gradebook(out)) == 4

@@ -65,14 +65,14 @@ def test_a_checkout_under_tmp_stays_importable_in_the_sandbox(tmp_path: Path) ->
     clone = tmp_path / "clone"
     for part in ("grader", "exercises", "solutions", "templates"):
         shutil.copytree(ROOT / part, clone / part, ignore=shutil.ignore_patterns("__pycache__"))
-    code = ("import sys; sys.path.insert(0, %r)\n"
+    code = (f"import sys; sys.path.insert(0, {str(clone)!r})\n"
             "from grader.sandbox import make_sandbox, default_masks\n"
             "from grader.student import StudentProxy\n"
             "for level in ('standard', 'strong'):\n"
             "    sb = make_sandbox(level, masks=default_masks(), threads=1)\n"
             "    p = StudentProxy(sandbox=sb, module='x', filename='x.py', source='', seed=0)\n"
             "    print(sb.plan.level, p.builtin('devices'))\n"
-            "    p.close(); sb.close()\n") % str(clone)
+            "    p.close(); sb.close()\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "/CPU:0" in proc.stdout
