@@ -217,22 +217,23 @@ def _worker_pids(root_pid: int) -> list[int]:
 def test_a_killed_worker_costs_one_retry(tmp_path: Path) -> None:
     """A worker that dies mid-student (segfault, OOM kill) is replaced; that student is graded
     again and the batch completes with every row."""
-    pack = _mini_pack(tmp_path)
+    pack = _mini_pack(tmp_path, ("ex02_sequential",))
     subs = _class(tmp_path, 3)
+    slow = "import time\ntime.sleep(4)\n" + (ROOT / "solutions" / "ex02_sequential.py").read_text()
+    for folder in subs.iterdir():
+        (folder / "ex02_sequential.py").write_text(slow)      # each student takes ≥ 4 s
     out = tmp_path / "out"
     p = _tfgrade("grade", str(subs), "--out", str(out), "--pack", str(pack), "-j", "1", "--lang", "en")
     deadline = time.monotonic() + 300
-    killed = False
-    while time.monotonic() < deadline and not killed:
-        workers = _worker_pids(p.pid)
-        busy = workers and list((out / "results").glob("*.json")) == [] and (out / "mapping.csv").exists()
-        if busy:
-            time.sleep(6)                 # let it start grading the first student
-            for pid in _worker_pids(p.pid):
-                os.kill(pid, signal.SIGKILL)
-                killed = True
+    workers: list[int] = []
+    while time.monotonic() < deadline and not workers:
+        workers = _worker_pids(p.pid) if (out / "mapping.csv").exists() else []
         time.sleep(0.2)
-    assert killed
+    assert workers, "no worker process appeared"
+    time.sleep(7)                         # zygote ready (~4 s), first student mid-way (4 s sleep)
+    assert not list((out / "results").glob("*.json")), "the first student finished before the kill"
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
     _, err = p.communicate(timeout=600)
     assert p.returncode == 0, err
     assert len(_gradebook(out)) == 3

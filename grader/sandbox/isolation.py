@@ -170,17 +170,32 @@ def _under(path: str, parent: str) -> bool:
 def _private_tmpfs(target: str, options: str) -> None:
     """Mount a fresh tmpfs on `target` without hiding the code paths that live below it:
     they are opened first, then bound back, read-only, on top of the new tmpfs."""
-    kept = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in code_paths() if _under(p, target)]
+    kept = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in code_paths()
+            if _under(p, target) and p != target]
     mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, options)
+    # The folders leading to the code (e.g. /tmp/clone) get a small tmpfs of their own that
+    # ends read-only, so the child cannot add files beside the grader package.
+    tops = sorted({os.path.join(target, os.path.relpath(p, target).split(os.sep)[0]) for p, _ in kept})
+    for top in tops:
+        os.makedirs(top, exist_ok=True)
+        mount("tmpfs", top, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
     for path, fd in kept:
         try:
             os.makedirs(path, exist_ok=True)
             mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-            attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
-            _libc().syscall(SYS_MOUNT_SETATTR, AT_FDCWD, path.encode(), AT_RECURSIVE,
-                            ctypes.byref(attr), ctypes.sizeof(attr))
+            _set_readonly(path, recursive=True)
         finally:
             os.close(fd)
+    for top in tops:
+        _set_readonly(top, recursive=False)
+
+
+def _set_readonly(path: str, recursive: bool) -> None:
+    attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
+    ret = _libc().syscall(SYS_MOUNT_SETATTR, AT_FDCWD, path.encode(), AT_RECURSIVE if recursive else 0,
+                          ctypes.byref(attr), ctypes.sizeof(attr))
+    if ret != 0:
+        mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
 
 
 def enter_namespaces(plan: SandboxPlan) -> None:
