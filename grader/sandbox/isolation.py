@@ -108,21 +108,25 @@ class _MountAttr(ctypes.Structure):
                 ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
 
 
-def _make_root_readonly() -> None:
+def _set_readonly(path: str, recursive: bool) -> None:
+    """Make the mount at `path` (and, recursive, every mount below it) read-only."""
     attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
-    libc = _libc()
-    ret = libc.syscall(SYS_MOUNT_SETATTR, AT_FDCWD, b"/", AT_RECURSIVE, ctypes.byref(attr),
-                       ctypes.sizeof(attr))
+    ret = _libc().syscall(SYS_MOUNT_SETATTR, AT_FDCWD, path.encode(), AT_RECURSIVE if recursive else 0,
+                          ctypes.byref(attr), ctypes.sizeof(attr))
     if ret == 0:
         return
-    # Older kernels: remount every mount read-only, one by one.
+    if not recursive:
+        mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+        return
+    # Kernels without mount_setattr: remount each mount below `path` read-only, one by one.
     with open("/proc/self/mountinfo") as fh:
         points = [line.split()[4] for line in fh]
     for point in points:
-        try:
-            mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
-        except OSError:
-            pass
+        if _under(point, path):
+            try:
+                mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+            except OSError:
+                pass
 
 
 def _mask(path: str) -> None:
@@ -190,14 +194,6 @@ def _private_tmpfs(target: str, options: str) -> None:
         _set_readonly(top, recursive=False)
 
 
-def _set_readonly(path: str, recursive: bool) -> None:
-    attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
-    ret = _libc().syscall(SYS_MOUNT_SETATTR, AT_FDCWD, path.encode(), AT_RECURSIVE if recursive else 0,
-                          ctypes.byref(attr), ctypes.sizeof(attr))
-    if ret != 0:
-        mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
-
-
 def enter_namespaces(plan: SandboxPlan) -> None:
     """Called in the forked child: new user/mount/net/pid/ipc/uts namespaces, read-only view,
     hidden paths masked, a private size-capped /tmp. The next fork becomes pid 1.
@@ -210,7 +206,7 @@ def enter_namespaces(plan: SandboxPlan) -> None:
     _map_ids(uid, gid)
     _limit_nested_user_namespaces()
     mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _make_root_readonly()
+    _set_readonly("/", recursive=True)
     for path in plan.masks:
         try:
             _mask(path)
