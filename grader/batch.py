@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import __version__
 from .course import Course, Exercise
-from .engine import grade_exercise, missing_result, unreadable_result
+from .engine import grade_exercise, missing_result, not_graded, unreadable_result
 from .errors import SubmissionError
 from .i18n import Msg
 from .matching import SUFFIXES, match_exercise
@@ -172,13 +172,11 @@ class ClassSummary:
 
 def grader_error_result(course: Course, student: StudentFiles, isolation: str, detail: str) -> SubmissionResult:
     """A row for a student the grader itself failed on: nothing is lost, the cause is kept."""
-    from .engine import _not_graded
-
     msg = Msg("error del calificador al calificar a este estudiante; el profesor debe revisarlo",
               "grader error while grading this student; the instructor must look at it")
     exercises = []
     for ex in course.exercises:
-        r = _not_graded(ex, True, "grader_error", msg)
+        r = not_graded(ex, True, "grader_error", msg)
         checks = tuple(replace(c, details={"grader_error": detail[-4000:]}) for c in r.checks)
         exercises.append(replace(r, checks=checks))
     return SubmissionResult(

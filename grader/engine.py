@@ -188,7 +188,7 @@ NO_GPU = Msg("esta máquina de calificación no tiene GPU: la comprobación no a
              "this grading machine has no GPU: the check does not apply and its points leave the total")
 
 
-def _not_graded(exercise: Exercise, include_hidden: bool, status: str, msg: Msg,
+def not_graded(exercise: Exercise, include_hidden: bool, status: str, msg: Msg,
                 source: str | None = None, warnings: tuple[Msg, ...] = (),
                 missing_features: frozenset[str] = frozenset()) -> ExerciseResult:
     """Every check at 0 with one message; a check needing what this machine lacks (a GPU)
@@ -207,14 +207,14 @@ def _not_graded(exercise: Exercise, include_hidden: bool, status: str, msg: Msg,
 
 def missing_result(exercise: Exercise, include_hidden: bool,
                    missing_features: frozenset[str] = frozenset()) -> ExerciseResult:
-    return _not_graded(exercise, include_hidden, "missing", Msg(
+    return not_graded(exercise, include_hidden, "missing", Msg(
         f"no se entregó {exercise.id}.py ni {exercise.id}.ipynb",
         f"no {exercise.id}.py or {exercise.id}.ipynb was handed in"), missing_features=missing_features)
 
 
 def unreadable_result(exercise: Exercise, include_hidden: bool, msg: Msg, source: str,
                       missing_features: frozenset[str] = frozenset()) -> ExerciseResult:
-    return _not_graded(exercise, include_hidden, "unreadable", msg, source, missing_features=missing_features)
+    return not_graded(exercise, include_hidden, "unreadable", msg, source, missing_features=missing_features)
 
 
 def _cell_warning(cell: dict[str, Any]) -> Msg:
