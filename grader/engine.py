@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from .checking import CheckFailed, NotApplicable, Recorder
-from .course import Course, Exercise
+from .course import Course, Exercise, ExerciseLimits
 from .i18n import Msg
 from .results import CheckResult, CheckStatus, ExerciseResult
 from .sandbox.supervisor import Sandbox
@@ -113,6 +113,17 @@ class GradingPlugin:
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         items[:] = selected
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        # Output printed while a hidden check's calls run may hold held-out inputs: the
+        # proxy files it apart from what the student's report shows.
+        spec = self._exercise.check(_check_id(item.name))
+        self._proxy.hidden = bool(spec and spec.hidden)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        self._proxy.hidden = False
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
@@ -227,13 +238,22 @@ def _cell_warning(cell: dict[str, Any]) -> Msg:
     return msg
 
 
+def exercise_budget_s(limits: ExerciseLimits) -> float:
+    """Wall clock one exercise may use in the student's child, loads and respawns included:
+    a load and a training call at the training limit, each twice (one respawn), plus four
+    calls at the call limit. A function that timed out is never called again, so a hang
+    costs its limit once; this budget bounds everything else (docs/CHECKS.md)."""
+    return 2 * limits.train_timeout_s + 4 * limits.call_timeout_s
+
+
 def grade_exercise(course: Course, exercise: Exercise, source: SourceFile, sandbox: Sandbox, *,
                    include_hidden: bool, source_label: str, workdir: str = "/tmp",
                    audit: bool = False) -> tuple[ExerciseResult, StudentProxy]:
     limits = course.limits_for(exercise)
     proxy = StudentProxy(sandbox=sandbox, module=exercise.id, filename=f"{exercise.id}.py",
                          source=source.text, seed=course.seed, call_timeout_s=limits.call_timeout_s,
-                         train_timeout_s=limits.train_timeout_s, workdir=workdir, audit=audit)
+                         train_timeout_s=limits.train_timeout_s, workdir=workdir, audit=audit,
+                         memory_mb=limits.memory_mb, budget_s=exercise_budget_s(limits))
     start = time.monotonic()
     try:
         plugin = run_checks(exercise, proxy, include_hidden)
@@ -275,6 +295,7 @@ def grade_exercise(course: Course, exercise: Exercise, source: SourceFile, sandb
     result = ExerciseResult(
         exercise=exercise.id, title=exercise.title, status=status, checks=tuple(checks),  # type: ignore[arg-type]
         source=source_label, warnings=warnings, output=proxy.output[-20000:],
+        hidden_output=proxy.hidden_output[-20000:],
         duration_s=time.monotonic() - start, student_time_s=proxy.student_time_s,
         hidden_points=0.0 if include_hidden else exercise.hidden_points)
     return result, proxy

@@ -6,9 +6,12 @@ half a result and a killed run loses at most the student being graded.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -69,6 +72,7 @@ class ExerciseResult:
     duration_s: float = 0.0            # wall time of the whole exercise
     student_time_s: float = 0.0        # time the student's functions ran, measured in the sandbox
     hidden_points: float = 0.0         # points of hidden checks not run (student self-check)
+    hidden_output: str = ""            # printed during hidden checks' calls: instructors only
 
     @property
     def score(self) -> float:
@@ -86,7 +90,7 @@ class ExerciseResult:
             "message": self.message.to_json() if self.message else None,
             "warnings": [w.to_json() for w in self.warnings], "output": self.output,
             "duration_s": round(self.duration_s, 3), "student_time_s": round(self.student_time_s, 3),
-            "hidden_points": self.hidden_points,
+            "hidden_points": self.hidden_points, "hidden_output": self.hidden_output,
         }
 
     @classmethod
@@ -99,6 +103,7 @@ class ExerciseResult:
             output=d.get("output", ""), duration_s=float(d.get("duration_s", 0.0)),
             student_time_s=float(d.get("student_time_s", 0.0)),
             hidden_points=float(d.get("hidden_points", 0.0)),
+            hidden_output=str(d.get("hidden_output") or ""),
         )
 
 
@@ -112,6 +117,21 @@ class SubmissionResult:
     duration_s: float = 0.0
     fingerprint: str = ""               # hash of the files, pack and tool version (resume)
     student_id: str | None = None       # LMS id when the submission came from an LMS download
+
+    @property
+    def key(self) -> str:
+        """The unique student key: the LMS id where there is one, else the folder's name."""
+        return student_key(self.student, self.student_id)
+
+    @property
+    def display_name(self) -> str:
+        """"Ana López (111)" with an LMS id, else the name: unique like the key, and readable."""
+        return display_name(self.student, self.student_id)
+
+    @property
+    def file_label(self) -> str:
+        """What OUT/results/<…>.json, OUT/reports/<…>.html are named after (see file_label)."""
+        return file_label(self.student, self.student_id)
 
     @property
     def score(self) -> float:
@@ -163,6 +183,62 @@ class SubmissionResult:
 
     def save(self, path: Path) -> None:
         write_json_atomic(path, self.to_json())
+
+
+def student_key(name: str, student_id: str | None) -> str:
+    return student_id or name
+
+
+def display_name(name: str, student_id: str | None) -> str:
+    return f"{name} ({student_id})" if student_id else name
+
+
+_UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
+
+
+def safe_file_stem(label: str) -> str:
+    """A file name stem safe on every OS: ordinary names stay as they are; anything else is
+    replaced and made unique with a short hash of the whole label."""
+    normal = unicodedata.normalize("NFC", label)
+    safe = _UNSAFE.sub("_", normal).strip("._ ") or "student"
+    safe = safe[:80]
+    if safe != label:
+        digest = hashlib.sha256(label.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        safe = f"{safe}-{digest}"
+    return safe
+
+
+def file_label(name: str, student_id: str | None) -> str:
+    """"Ana López_111" with an LMS id (Moodle's own folder style: safe in a file name and
+    readable), else the name."""
+    return f"{name}_{student_id}" if student_id else name
+
+
+GRADER_ERROR_MSG = Msg("error del calificador al calificar a este estudiante; el profesor debe revisarlo",
+                       "grader error while grading this student; the instructor must look at it")
+
+
+def _encodable(text: str | None) -> str | None:
+    return None if text is None else text.encode("utf-8", "replace").decode("utf-8")
+
+
+def as_grader_error(result: SubmissionResult, detail: str) -> SubmissionResult:
+    """The same student's row when their result could not be saved or rendered: every check
+    at 0 with the cause kept for the instructor, and nothing of what the student's code
+    produced (that is what failed). No fingerprint: a rerun grades the student again."""
+    exercises = []
+    for ex in result.exercises:
+        checks = tuple(CheckResult(id=c.id, title=c.title, status="skipped", points=0.0,
+                                   max_points=c.max_points, hidden=c.hidden, feedback=GRADER_ERROR_MSG,
+                                   details={"grader_error": detail[-4000:]})
+                       for c in ex.checks)
+        exercises.append(ExerciseResult(exercise=ex.exercise, title=ex.title, status="grader_error",
+                                        checks=checks, source=_encodable(ex.source), message=GRADER_ERROR_MSG,
+                                        hidden_points=ex.hidden_points))
+    return SubmissionResult(student=_encodable(result.student) or "", exercises=tuple(exercises),
+                            isolation=result.isolation,
+                            tool_version=result.tool_version, graded_at=result.graded_at,
+                            duration_s=result.duration_s, fingerprint="", student_id=result.student_id)
 
 
 def write_json_atomic(path: Path, data: object) -> None:

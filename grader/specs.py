@@ -1,19 +1,21 @@
 """What the sandbox returns, as typed data on the trusted side.
 
-The sandbox describes every value (a Keras model, a tf.Graph, a tensor) as JSON + arrays;
-these classes are built from that description by `from_wire`. None of them can execute
-anything: a model is a handle whose predictions are asked for over the channel.
+The student's child describes plain values (numbers, arrays, tensors) as JSON + arrays and
+exports a Keras model as its archive and a tf.Graph as its GraphDef; `from_wire` rebuilds
+the plain values and hands the artifacts to a `Resolver`, which verifies them (allow-list on
+this side, then a clean process). None of these classes can execute anything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from .errors import ProtocolError
+from .i18n import Msg
 
 
 def _opt_int(v: Any) -> int | None:
@@ -123,14 +125,26 @@ def _history(h: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ModelHandle:
-    """A model that stays in the sandbox; `predict` asks the sandbox for outputs."""
+    """A returned model, verified: its spec comes from its archive's config (checked on this
+    side) and from a clean process's count of its weights; `predict` runs in that clean
+    process on the same archive. The student's own Python object never answers."""
 
-    handle: int
     spec: ModelSpec
-    _predict: Callable[[int, np.ndarray], np.ndarray] = field(repr=False, compare=False)
+    archive: bytes = field(repr=False)
+    _predict: Callable[[bytes, np.ndarray], np.ndarray] = field(repr=False, compare=False)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        return self._predict(self.handle, np.asarray(x))
+        return self._predict(self.archive, np.asarray(x))
+
+
+@dataclass(frozen=True)
+class UnverifiableModel:
+    """A model came back but cannot be verified (refused archive, failed save or load):
+    `msg` says why, to the student, in both languages; it scores as no model."""
+
+    reason: str
+    msg: Msg
+    histories: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,11 +157,35 @@ class OpSpec:
 
 @dataclass(frozen=True)
 class GraphSpec:
+    """A returned tf.Graph, as the clean process found it after importing its GraphDef.
+    `refused` says why it could not be imported (then `ops` is empty)."""
+
     is_graph: bool
     ops: tuple[OpSpec, ...]
+    refused: Msg | None = None
+    _run: Callable[[str, dict[str, Any]], np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     def op(self, name: str) -> OpSpec | None:
         return next((o for o in self.ops if o.name == name), None)
+
+    def run(self, fetch: str, feeds: dict[str, Any]) -> np.ndarray:
+        """Evaluate `fetch` in the clean process's own Session with these feeds."""
+        if self._run is None:
+            raise RuntimeError("this graph cannot be run")
+        return self._run(fetch, feeds)
+
+
+@dataclass(frozen=True)
+class TracedRun:
+    """A traced function executed by the clean process: its result, where the result
+    lives, the matrix products its graph asks for (None when the graph loops, so that only
+    timing can tell), and this process's own timing."""
+
+    array: np.ndarray
+    device: str
+    products: int | None
+    loops: bool
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -176,38 +214,58 @@ class OpaqueValue:
 MAX_ITEMS = 100_000
 
 
-def from_wire(value: Any, arrays: tuple[np.ndarray, ...],
-              predict: Callable[[int, np.ndarray], np.ndarray]) -> Any:
+class Resolver(Protocol):
+    """Turns exported artifacts into verified values (StudentProxy implements it)."""
+
+    def model(self, archive: bytes | None, histories: tuple[dict[str, Any], ...],
+              save_error: str | None, probe: np.ndarray | None) -> ModelHandle | UnverifiableModel: ...
+
+    def graph(self, graphdef: bytes | None, error: str | None) -> GraphSpec: ...
+
+
+def _bytes_of(value: Any, arrays: tuple[np.ndarray, ...]) -> bytes | None:
+    if not isinstance(value, dict) or value.get("__t__") != "ndarray":
+        return None
+    arr = arrays[int(value["i"])]
+    if arr.dtype != np.uint8 or arr.ndim != 1:
+        raise ProtocolError("artifact bytes are not a uint8 vector")
+    return arr.tobytes()
+
+
+def from_wire(value: Any, arrays: tuple[np.ndarray, ...], resolver: Resolver) -> Any:
     """Rebuild a described value. Anything unexpected is a ProtocolError."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, list):
         if len(value) > MAX_ITEMS:
             raise ProtocolError("list too long")
-        return [from_wire(v, arrays, predict) for v in value]
+        return [from_wire(v, arrays, resolver) for v in value]
     if not isinstance(value, dict):
         raise ProtocolError(f"unexpected value {type(value).__name__}")
     tag = value.get("__t__")
     if tag is None:
-        return {str(k): from_wire(v, arrays, predict) for k, v in value.items()}
+        return {str(k): from_wire(v, arrays, resolver) for k, v in value.items()}
     try:
         if tag == "ndarray":
             return arrays[int(value["i"])]
         if tag == "tuple":
-            return tuple(from_wire(v, arrays, predict) for v in value["items"])
+            return tuple(from_wire(v, arrays, resolver) for v in value["items"])
         if tag == "dict":
-            return {str(k): from_wire(v, arrays, predict) for k, v in value["items"]}
+            return {str(k): from_wire(v, arrays, resolver) for k, v in value["items"]}
         if tag == "tensor":
             return TensorValue(arrays[int(value["i"])], _str(value.get("dtype"), 40),
                                _str(value.get("device"), 200))
         if tag == "model":
-            return ModelHandle(int(value["handle"]), ModelSpec.from_wire(value["spec"]), predict)
+            hist = tuple(_history(h) for h in _list(value.get("histories"))[:5] if isinstance(h, dict))
+            error = value.get("save_error")
+            probe = value.get("probe")
+            probe_out = arrays[int(probe["i"])] if isinstance(probe, dict) and probe.get("__t__") == "ndarray" else None
+            return resolver.model(_bytes_of(value.get("archive"), arrays), hist,
+                                  _str(error, 600) if error is not None else None, probe_out)
         if tag == "graph":
-            ops = tuple(OpSpec(_str(o.get("name")), _str(o.get("type"), 100),
-                               _str(o.get("dtype"), 40) or None,
-                               tuple(_str(i) for i in o.get("inputs", [])[:64]))
-                        for o in value.get("ops", [])[:MAX_ITEMS] if isinstance(o, dict))
-            return GraphSpec(value.get("is_graph") is True, ops)
+            error = value.get("error")
+            return resolver.graph(_bytes_of(value.get("graphdef"), arrays),
+                                  _str(error, 400) if error is not None else None)
         if tag == "graph_tensor":
             return GraphTensorSpec(_str(value.get("name")), _str(value.get("op_name")),
                                    _str(value.get("op_type"), 100), _str(value.get("dtype"), 40) or None)

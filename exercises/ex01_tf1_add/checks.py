@@ -1,7 +1,10 @@
 """Checks of ex01_tf1_add: the TF 1 program of the slide (placeholders, tf.add, Session.run).
 
-Runs on the trusted side: it only sees what the sandbox describes (GraphSpec,
-GraphTensorSpec, numbers), never TensorFlow objects.
+Runs on the trusted side. The graph counts as the clean process found it: the student's
+child exports the returned tf.Graph as a GraphDef, a process that never ran student code
+imports it, describes its ops and evaluates `add` in its own Session. The names of a, b
+and add are only labels to look up in that graph. "Computed with Session.run" is read from
+the source of run_add; the child's own Session counter is a hint worth no points.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import numpy as np
 import pytest
 
 from grader.checking import fail
+from grader.checklib import source as src
 from grader.specs import GraphSpec, GraphTensorSpec, ModelHandle, OpaqueValue, TensorValue
 
 
@@ -108,6 +112,49 @@ def call_text(x: int, y: int) -> str:
     return f"run_add({x}, {y})"
 
 
+def verified_op(built: Built, tensor: Any) -> Any:
+    """The op a returned tensor names, as the clean process found it in the graph."""
+    if not isinstance(built.graph, GraphSpec) or not isinstance(tensor, GraphTensorSpec):
+        return None
+    return built.graph.op(tensor.op_name)
+
+
+def graph_sum(built: Built, x: int, y: int) -> int | float | None:
+    """`add` evaluated by the clean process's own Session with a = x, b = y; None when the
+    returned graph cannot give it (the reason is then told by the graph checks)."""
+    if built.found is not None or not isinstance(built.graph, GraphSpec) or built.graph.refused is not None:
+        return None
+    tensors = (built.a, built.b, built.add)
+    if not all(isinstance(t, GraphTensorSpec) and built.graph.op(t.op_name) for t in tensors):
+        return None
+    try:
+        return number(built.graph.run(built.add.name, {built.a.name: x, built.b.name: y}))
+    except Exception:  # noqa: BLE001 - a graph that does not run gives no number
+        return None
+
+
+def require_graph_gives(built: Built, x: int, y: int, expected: int) -> None:
+    """The value check is repeated on the graph build_graph() returned, in a Session of the
+    clean process: a number returned by run_add alone (plain Python) does not count."""
+    found = graph_sum(built, x, y)
+    if found != expected:
+        shown = "no value (see the build_graph checks)" if found is None else found
+        fail(es=f"{call_text(x, y)} devuelve {expected}, pero el grafo de build_graph(), evaluado por el "
+                f"calificador con a = {x}, b = {y}, da {shown}: run_add debe evaluar ese grafo",
+             en=f"{call_text(x, y)} returns {expected}, but build_graph()'s graph, evaluated by the grader "
+                f"with a = {x}, b = {y}, gives {shown}: run_add must evaluate that graph",
+             expected=expected, found=str(shown))
+
+
+def session_run_in_source(source: str) -> bool:
+    """run_add (with the helpers it calls) runs something in a Session: a `.run(...)` call and
+    a Session (tf.compat.v1.Session, InteractiveSession) in reach."""
+    view = src.SourceView.parse(source)
+    reach = view.reach("run_add")
+    return bool(reach) and src.method_calls(reach, "run") > 0 and (
+        src.mentions(reach, "Session") or src.mentions(reach, "InteractiveSession"))
+
+
 # --------------------------------------------------------------------------- build_graph
 
 
@@ -118,6 +165,9 @@ def test_is_graph(built: Built) -> None:
         fail(es=f"el primer valor debe ser un tf.Graph; hay {found}",
              en=f"the first value must be a tf.Graph; found {found}",
              expected="tf.Graph", found=found)
+    if built.graph.refused is not None:
+        fail(es=built.graph.refused.es, en=built.graph.refused.en, expected="tf.Graph",
+             found="unverifiable graph")
     eager = [(name, describe(t)) for name, t in built.tensors()
              if not isinstance(t, GraphTensorSpec)]
     if eager:
@@ -151,12 +201,17 @@ def test_placeholders_int16(built: Built, params: dict[str, Any]) -> None:
             problems_es.append(f"{name}: se esperaba un {want_type} {want_dtype}, hay {found}")
             problems_en.append(f"{name}: expected {an(want_dtype)} {want_type}, found {found}")
             continue
-        found_dtype = dtype_name(tensor.dtype)
-        if tensor.op_type != want_type or found_dtype != want_dtype:
+        op = verified_op(built, tensor)
+        if op is None:
+            problems_es.append(f"{name}: {tensor.op_name} no está en el grafo devuelto")
+            problems_en.append(f"{name}: {tensor.op_name} is not in the returned graph")
+            continue
+        found_dtype = dtype_name(op.dtype)
+        if op.type != want_type or found_dtype != want_dtype:
             problems_es.append(f"{name}: se esperaba un {want_type} {want_dtype}, "
-                               f"hay un {tensor.op_type} {found_dtype}")
+                               f"hay un {op.type} {found_dtype}")
             problems_en.append(f"{name}: expected {an(want_dtype)} {want_type}, "
-                               f"found {an(found_dtype)} {tensor.op_type}")
+                               f"found {an(found_dtype)} {op.type}")
     if (not problems_es and isinstance(built.a, GraphTensorSpec)
             and isinstance(built.b, GraphTensorSpec) and built.a.name == built.b.name):
         problems_es.append(f"a y b son el mismo tensor ({built.a.name}); se esperaban dos placeholders")
@@ -175,16 +230,16 @@ def test_add_op(built: Built, params: dict[str, Any]) -> None:
         fail(es=f"add: se esperaba el tensor de una operación {'/'.join(want_types)}, hay {found}",
              en=f"add: expected the tensor of an {'/'.join(want_types)} op, found {found}",
              expected="/".join(want_types), found=found)
-    if built.add.op_type not in want_types:
-        fail(es=f"add: se esperaba una operación {'/'.join(want_types)} (tf.add(a, b)), "
-                f"hay {built.add.op_type}",
-             en=f"add: expected an {'/'.join(want_types)} op (tf.add(a, b)), found {built.add.op_type}",
-             expected="/".join(want_types), found=built.add.op_type)
-    op = built.graph.op(built.add.op_name) if isinstance(built.graph, GraphSpec) else None
+    op = verified_op(built, built.add)
     if op is None:
         fail(es=f"add: la operación {built.add.op_name} no está en el grafo devuelto",
              en=f"add: the op {built.add.op_name} is not in the returned graph",
              expected=f"{built.add.op_name} in the graph", found="missing")
+    if op.type not in want_types:
+        fail(es=f"add: se esperaba una operación {'/'.join(want_types)} (tf.add(a, b)), "
+                f"hay {op.type}",
+             en=f"add: expected an {'/'.join(want_types)} op (tf.add(a, b)), found {op.type}",
+             expected="/".join(want_types), found=op.type)
     inputs = sorted(name for name in op.inputs if not name.startswith("^"))
     wanted = sorted(t.name for t in (built.a, built.b) if isinstance(t, GraphTensorSpec))
     if len(wanted) != 2 or inputs != wanted:
@@ -197,10 +252,10 @@ def test_add_op(built: Built, params: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- run_add
 
 
-def test_run_add_session(student: Any, params: dict[str, Any], record: Any) -> None:
+def test_run_add_session(student: Any, built: Built, params: dict[str, Any], record: Any) -> None:
     x, y, expected = params["add_x"], params["add_y"], params["add_expected"]
     value = student.call("run_add", x, y)
-    runs = student.last.events.get("session_run", 0)
+    runs = student.last.events.get("session_run", 0)     # self-reported: shown, never scored
     found = number(value)
     if found is None:
         fail(es=f"{call_text(x, y)}: se esperaba el número {expected}, hay {describe(value)}",
@@ -210,17 +265,19 @@ def test_run_add_session(student: Any, params: dict[str, Any], record: Any) -> N
         fail(es=f"{call_text(x, y)}: se esperaba {expected}, da {found}",
              en=f"{call_text(x, y)}: expected {expected}, got {found}",
              expected=expected, found=found)
-    if runs < params["min_session_runs"]:
-        fail(es=f"{call_text(x, y)} da {expected}, pero se calculó sin Session.run: evalúa add en "
-                "un tf.compat.v1.Session con feed_dict={a: x, b: y}",
-             en=f"{call_text(x, y)} gives {expected}, but it was computed without Session.run: "
-                "evaluate add in a tf.compat.v1.Session with feed_dict={a: x, b: y}",
-             expected="Session.run", found=f"{runs} Session.run calls")
-    record(es=f"{call_text(x, y)} = {found} ({runs} Session.run)",
-           en=f"{call_text(x, y)} = {found} ({runs} Session.run)", session_runs=runs)
+    if not session_run_in_source(student.source):
+        fail(es=f"{call_text(x, y)} da {expected}, pero run_add no evalúa el grafo con Session.run: "
+                "evalúa add en un tf.compat.v1.Session con feed_dict={a: x, b: y}",
+             en=f"{call_text(x, y)} gives {expected}, but run_add does not evaluate the graph with "
+                "Session.run: evaluate add in a tf.compat.v1.Session with feed_dict={a: x, b: y}",
+             expected="Session.run", found="no Session.run in run_add")
+    require_graph_gives(built, x, y, expected)
+    record(es=f"{call_text(x, y)} = {found}, con Session.run en run_add; el grafo da lo mismo",
+           en=f"{call_text(x, y)} = {found}, with Session.run in run_add; the graph gives the same",
+           self_reported_session_runs=runs)
 
 
-def test_negative_and_int(student: Any, params: dict[str, Any]) -> None:
+def test_negative_and_int(student: Any, built: Built, params: dict[str, Any]) -> None:
     x, y, expected = params["neg_x"], params["neg_y"], params["neg_expected"]
     value = student.call("run_add", x, y)
     found = number(value)
@@ -234,9 +291,10 @@ def test_negative_and_int(student: Any, params: dict[str, Any]) -> None:
              en=f"{call_text(x, y)} equals {expected}, but a Python int was expected and it is "
                 f"{describe(value)}: Session.run returns a NumPy scalar; return int(...)",
              expected="int", found=describe(value))
+    require_graph_gives(built, x, y, expected)
 
 
-def test_int16_wraps(student: Any, params: dict[str, Any]) -> None:
+def test_int16_wraps(student: Any, built: Built, params: dict[str, Any]) -> None:
     x, y, expected = params["wrap_x"], params["wrap_y"], params["wrap_expected"]
     value = student.call("run_add", x, y)
     found = number(value)
@@ -247,3 +305,4 @@ def test_int16_wraps(student: Any, params: dict[str, Any]) -> None:
              en=f"{call_text(x, y)}: with {params['dtype']} arithmetic {expected} was expected "
                 f"(it wraps around), got {shown}: are your placeholders {params['dtype']}?",
              expected=expected, found=shown)
+    require_graph_gives(built, x, y, expected)

@@ -1,8 +1,12 @@
 """Checks of ex05_matrix_power: M^n on a chosen device, by square-and-multiply.
 
 Runs on the trusted side: the matrices and their float64 references are made here with
-NumPy; the sandbox only sends back the tensor (values, dtype, device), the number of
-matrix products it saw, the call's duration and the devices it has.
+NumPy. Correctness compares what matrix_power returned with those references. Everything
+else rests on the clean process: the student's child traces the call into a GraphDef, and
+a process that never ran student code counts the graph's matrix products (raw ops and
+function calls included), runs it, says on which device the result landed, and times it
+against a plain tf.matmul measured in the same process. The child's own counters, clock
+and device strings are not used.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import numpy as np
 import pytest
 
 from grader.checking import fail, not_applicable
+from grader.checklib import source as src
 from grader.checklib.matrices import orthogonal, reference, row_stochastic
-from grader.specs import OpaqueValue, TensorValue
+from grader.specs import OpaqueValue, TensorValue, TracedRun
 from grader.student import StudentError
 
 ENTRY = "matrix_power"
@@ -112,33 +117,40 @@ def test_correct(student: Any, params: dict[str, Any], matrices: dict[str, np.nd
            en=f"M^n correct for n = {powers} (largest relative error {worst:.1e})", max_rel_error=worst)
 
 
-def _check_device(student: Any, record: Any, m: np.ndarray, n: int, device: str) -> None:
-    value = student.call(ENTRY, m, n, device)
+def traced_run(student: Any, m: np.ndarray, n: int, device: str, repeats: int = 1) -> TracedRun:
+    """matrix_power(m, n, device) traced in the student's child, run by the clean process."""
+    return student.trace(ENTRY, m, n, device).run(repeats)
+
+
+def require_traced_correct(run: TracedRun, m: np.ndarray, n: int, tol: float) -> float:
+    err = rel_error(run.array, reference(m, n))
+    if err > tol:
+        fail(es=f"el grafo de matrix_power(M, {n}), ejecutado por el calificador, no da M^{n} "
+                f"(error relativo {err:.1e} > {tol:.0e})",
+             en=f"the graph of matrix_power(M, {n}), run by the grader, does not give M^{n} "
+                f"(relative error {err:.1e} > {tol:.0e})", expected=f"error ≤ {tol:.0e}", found=f"{err:.1e}")
+    return err
+
+
+def _check_device(student: Any, record: Any, m: np.ndarray, n: int, device: str, tol: float) -> None:
+    run = traced_run(student, m, n, device)
+    require_traced_correct(run, m, n, tol)
     wanted = device.lstrip("/")
-    if not isinstance(value, TensorValue):
-        fail(es=f"con device=\"{device}\" se esperaba un tf.Tensor en {wanted}; la función devolvió "
-                f"{describe(value)}, que no está en ningún dispositivo",
-             en=f"with device=\"{device}\" a tf.Tensor on {wanted} was expected; the function returned "
-                f"{describe(value)}, which lives on no device",
-             expected=wanted, found=describe(value))
-    if not value.device.endswith(wanted):
-        fail(es=f"con device=\"{device}\" el resultado debe estar en {wanted}, pero está en "
-                f"{value.device or 'un dispositivo desconocido'}: calcula dentro de `with tf.device(device):`",
-             en=f"with device=\"{device}\" the result must live on {wanted}, but it is on "
-                f"{value.device or 'an unknown device'}: compute inside `with tf.device(device):`",
-             expected=wanted, found=value.device)
-    record(es=f"el resultado está en {value.device}", en=f"the result lives on {value.device}",
-           device=value.device)
+    if not run.device.endswith(wanted):
+        fail(es=f"con device=\"{device}\" el resultado debe estar en {wanted}, pero al ejecutar tu cálculo "
+                f"queda en {run.device or 'un dispositivo desconocido'}: calcula dentro de `with tf.device(device):`",
+             en=f"with device=\"{device}\" the result must live on {wanted}, but running your computation "
+                f"leaves it on {run.device or 'an unknown device'}: compute inside `with tf.device(device):`",
+             expected=wanted, found=run.device)
+    record(es=f"el resultado está en {run.device}", en=f"the result lives on {run.device}", device=run.device)
 
 
 def test_on_cpu(student: Any, params: dict[str, Any], matrices: dict[str, np.ndarray], record: Any) -> None:
-    # The same call as the correctness check (cached): no extra run in the sandbox.
-    _check_device(student, record, matrices["orthogonal"], int(params["powers"][-1]), CPU)
+    _check_device(student, record, matrices["orthogonal"], int(params["powers"][-1]), CPU, float(params["rel_tol"]))
 
 
 def test_on_gpu(student: Any, params: dict[str, Any], matrices: dict[str, np.ndarray], record: Any) -> None:
-    found = student.builtin("devices")
-    devices = [str(d) for d in found] if isinstance(found, list) else []
+    devices = student.verifier.devices()          # the clean process's devices, not the child's
     if not any(d.endswith("GPU:0") for d in devices):
         listed = ", ".join(devices) or "—"
         not_applicable(es=f"la máquina de corrección no tiene GPU (dispositivos: {listed}): "
@@ -146,15 +158,27 @@ def test_on_gpu(student: Any, params: dict[str, Any], matrices: dict[str, np.nda
                        en=f"the grading machine has no GPU (devices: {listed}): "
                           "this check does not apply and its points leave the total")
         return
-    _check_device(student, record, matrices["orthogonal"], int(params["powers"][-1]), GPU)
+    _check_device(student, record, matrices["orthogonal"], int(params["powers"][-1]), GPU, float(params["rel_tol"]))
+
+
+def counted_products(student: Any, params: dict[str, Any], run: TracedRun, n: int) -> tuple[int, str]:
+    """Products in the graph; a graph with a TF loop has no static count, so the clean
+    process times it on a larger matrix against one plain matmul of that size."""
+    if run.products is not None:
+        return run.products, "graph"
+    size = int(params["loop_estimate_size"])
+    m = orthogonal(size, int(params["seed"]) + 4)
+    timed = traced_run(student, m, n, CPU, repeats=3)
+    one = student.verifier.matmul_seconds(size, int(params["matmul_repeats"]))
+    return max(1, round(timed.seconds / one)) if one > 0 else 0, "timing"
 
 
 def test_log_products(student: Any, params: dict[str, Any], record: Any) -> None:
     n, tol = int(params["log_power"]), float(params["log_rel_tol"])
     limit = product_limit(n)
     m = orthogonal(int(params["log_size"]), int(params["seed"]) + 2)
-    value = student.call(ENTRY, m, n, CPU)
-    counted = int(student.last.events.get("matmul", 0))
+    run = traced_run(student, m, n, CPU)
+    counted, how = counted_products(student, params, run, n)
     if counted == 0:
         fail(es=f"para n = {n} no se contó ningún producto de matrices (tf.matmul, tf.linalg.matmul o @); "
                 f"se esperaban entre 1 y {limit}",
@@ -169,15 +193,18 @@ def test_log_products(student: Any, params: dict[str, Any], record: Any) -> None
                 f"{counted} were counted: square repeatedly (M, M², M⁴, …) and multiply in only the "
                 "powers of n's 1 bits",
              expected=f"≤ {limit}", found=counted)
-    err = power_error(value, m, n)
+    err = rel_error(run.array, reference(m, n))
     if err > tol:
         fail(es=f"{counted} productos para n = {n} está dentro del límite ({limit}), pero M^{n} es "
-                f"incorrecto (error relativo {err:.1e} > {tol:.0e}; devolvió {describe(value)})",
+                f"incorrecto (error relativo {err:.1e} > {tol:.0e})",
              en=f"{counted} products for n = {n} is within the limit ({limit}), but M^{n} is wrong "
-                f"(relative error {err:.1e} > {tol:.0e}; it returned {describe(value)})",
+                f"(relative error {err:.1e} > {tol:.0e})",
              expected=f"error ≤ {tol:.0e}", found=f"{err:.1e}")
-    record(es=f"{counted} productos de matrices para n = {n} (límite {limit})",
-           en=f"{counted} matrix products for n = {n} (limit {limit})", products=counted, limit=limit)
+    how_es, how_en = ("contados en el grafo", "counted in the graph") if how == "graph" else \
+        ("estimados por tiempo: el grafo tiene un bucle de TF", "estimated by timing: the graph has a TF loop")
+    record(es=f"{counted} productos de matrices para n = {n} (límite {limit}; {how_es})",
+           en=f"{counted} matrix products for n = {n} (limit {limit}; {how_en})", products=counted, limit=limit,
+           counted_by=how)
 
 
 def _raised(student: Any, m: np.ndarray, n: int) -> tuple[str | None, Any]:
@@ -214,6 +241,9 @@ def test_value_error(student: Any, params: dict[str, Any], matrices: dict[str, n
         else:
             wrong_es.append(f"con {case_es} se lanzó {exc_type}")
             wrong_en.append(f"with {case_en} {exc_type} was raised")
+    if not wrong_es and not src.raises(src.SourceView.parse(student.source).reach(ENTRY), "ValueError"):
+        wrong_es.append("matrix_power no contiene `raise ValueError(...)`: la excepción no la lanza tu código")
+        wrong_en.append("matrix_power has no `raise ValueError(...)`: the exception is not raised by your code")
     if wrong_es:
         fail(es="se esperaba ValueError: " + "; ".join(wrong_es) + ". Comprueba los argumentos antes "
                 "de calcular: `raise ValueError(...)`",
@@ -228,34 +258,34 @@ def test_throughput(student: Any, params: dict[str, Any], record: Any) -> None:
     size, power = int(params["throughput_size"]), int(params["throughput_power"])
     minimum, tol = float(params["min_throughput_fraction"]), float(params["throughput_rel_tol"])
     needed = products_needed(power)
-    best: dict[str, float] = {}
-    for trial in range(int(params["throughput_trials"])):
-        # Plain tf.matmul measured in the same sandbox child right before each call, so a burst
-        # of load on a shared machine slows both sides of one comparison; the best trial counts.
-        baseline = float(student.builtin("matmul_seconds", size=size, repeats=int(params["matmul_repeats"]),
-                                         device=CPU, dtype="float32"))
-        if not (math.isfinite(baseline) and baseline > 0):
-            raise RuntimeError(f"matmul_seconds gave {baseline!r}")   # the grader's problem, not the student's
-        m = orthogonal(size, int(params["seed"]) + 100 + trial)
-        value = student.call(ENTRY, m, power, CPU)
-        seconds = float(student.last.duration_s)
-        err = power_error(value, m, power)
-        if err > tol:
-            fail(es=f"M^{power} de una matriz {size}×{size} es incorrecto (error relativo {err:.1e} > "
-                    f"{tol:.0e}): la velocidad solo cuenta con un resultado correcto",
-                 en=f"M^{power} of a {size}×{size} matrix is wrong (relative error {err:.1e} > {tol:.0e}): "
-                    "speed only counts with a correct result",
-                 expected=f"error ≤ {tol:.0e}", found=f"{err:.1e}")
-        fraction = baseline * needed / seconds if seconds > 0 else math.inf
-        if fraction > best.get("fraction", -1.0):
-            best = {"fraction": fraction, "seconds": seconds, "matmul_seconds": baseline}
-    fraction, seconds, baseline = best["fraction"], best["seconds"], best["matmul_seconds"]
+    m = orthogonal(size, int(params["seed"]) + 100)
+    # Both sides of the comparison are timed by the clean process, back to back: plain
+    # tf.matmul, then the student's traced graph (best of throughput_trials runs).
+    baseline = student.verifier.matmul_seconds(size, int(params["matmul_repeats"]))
+    if not (math.isfinite(baseline) and baseline > 0):
+        raise RuntimeError(f"matmul_seconds gave {baseline!r}")   # the grader's problem, not the student's
+    run = traced_run(student, m, power, CPU, repeats=int(params["throughput_trials"]))
+    err = rel_error(run.array, reference(m, power))
+    if err > tol:
+        fail(es=f"M^{power} de una matriz {size}×{size} es incorrecto (error relativo {err:.1e} > "
+                f"{tol:.0e}): la velocidad solo cuenta con un resultado correcto",
+             en=f"M^{power} of a {size}×{size} matrix is wrong (relative error {err:.1e} > {tol:.0e}): "
+                "speed only counts with a correct result",
+             expected=f"error ≤ {tol:.0e}", found=f"{err:.1e}")
+    if run.products == 0:
+        fail(es="el grafo de tu función no calcula ningún producto de matrices: el resultado se calculó "
+                "fuera de TensorFlow, y la velocidad se mide sobre el cálculo de TensorFlow",
+             en="your function's graph computes no matrix product: the result was computed outside "
+                "TensorFlow, and speed is measured on the TensorFlow computation",
+             expected="tf.matmul in the graph", found="0 products")
+    seconds = run.seconds
+    fraction = baseline * needed / seconds if seconds > 0 else math.inf
     per_product = seconds / needed
     numbers_es = (f"M^{power} ({size}×{size}) tardó {seconds:.3f} s, {per_product * 1e3:.1f} ms por cada uno "
                   f"de los {needed} productos necesarios; un tf.matmul solo tarda {baseline * 1e3:.1f} ms")
     numbers_en = (f"M^{power} ({size}×{size}) took {seconds:.3f} s, {per_product * 1e3:.1f} ms for each of "
                   f"the {needed} products it needs; a plain tf.matmul takes {baseline * 1e3:.1f} ms")
-    details = {**best, "products_needed": needed}
+    details = {"fraction": fraction, "seconds": seconds, "matmul_seconds": baseline, "products_needed": needed}
     if fraction < minimum:
         fail(es=f"se esperaba al menos el {minimum:.0%} del ritmo de tf.matmul por producto, hay el "
                 f"{fraction:.0%}: {numbers_es}",

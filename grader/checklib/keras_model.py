@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.checking import Recorder, fail
-from grader.specs import LayerSpec, ModelHandle, ModelSpec, OpaqueValue
+from grader.i18n import Msg
+from grader.specs import LayerSpec, ModelHandle, ModelSpec, OpaqueValue, UnverifiableModel
 
 # Layers that pass their input through unchanged (for finding the real output activation).
 PASS_THROUGH = frozenset({"Dropout", "Flatten", "Reshape", "ActivityRegularization", "GaussianNoise",
@@ -31,11 +32,14 @@ class Returned:
     spec: ModelSpec | None
     found: str = ""
     reported: bool = False          # the full message is given once, then a short one
+    refused: Msg | None = None      # a model came back, but it cannot be verified
 
     @classmethod
     def from_value(cls, function: str, value: Any) -> Returned:
         if isinstance(value, ModelHandle):
             return cls(function, value.spec)
+        if isinstance(value, UnverifiableModel):
+            return cls(function, None, "unverifiable keras.Model", refused=value.msg)
         if isinstance(value, OpaqueValue):
             return cls(function, None, value.type_name)
         return cls(function, None, "None" if value is None else type(value).__name__)
@@ -46,6 +50,10 @@ def model_spec(returned: Returned) -> ModelSpec:
     if returned.spec is not None:
         return returned.spec
     name = returned.function
+    if not returned.reported and returned.refused is not None:
+        returned.reported = True
+        fail(es=returned.refused.es, en=returned.refused.en, expected="built-in Keras model",
+             found=returned.found)
     if not returned.reported:
         returned.reported = True
         hint_es = " (¿falta `return model`?)" if returned.found == "None" else ""

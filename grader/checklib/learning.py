@@ -21,7 +21,7 @@ import numpy.typing as npt
 from grader import datasets, metrics
 from grader.checking import Recorder, fail
 from grader.i18n import Msg
-from grader.specs import ModelHandle, ModelSpec
+from grader.specs import ModelHandle, ModelSpec, UnverifiableModel
 from grader.student import CallInfo, StudentProxy
 
 from .wording import describe, es_decimals
@@ -29,7 +29,8 @@ from .wording import describe, es_decimals
 
 @dataclass
 class Called:
-    """What a student call returned, with what the sandbox saw during that very call."""
+    """What a student call returned, with that call's time on the trusted side's clock and
+    the counters the student's process reported (hints only)."""
 
     function: str
     value: Any
@@ -54,6 +55,10 @@ def require_model(called: Called, describe_value: Callable[[Any], str] = describ
     if isinstance(called.value, ModelHandle):
         return called.value.spec
     name = called.function
+    if not called.reported and isinstance(called.value, UnverifiableModel):
+        called.reported = True
+        fail(es=called.value.msg.es, en=called.value.msg.en, expected="built-in Keras model",
+             found="unverifiable keras.Model")
     if not called.reported:
         called.reported = True
         fail(es=f"{name} debe devolver el keras.Model entrenado; devolvió {describe_value(called.value)}",
@@ -85,11 +90,12 @@ def last_curves(spec: ModelSpec) -> dict[str, Any]:
 
 
 def record_training_time(trained: Called, record: Recorder) -> None:
-    """The "trains in time" check. A call over the limit raises StudentError("timeout") in
-    the fixture: reaching here means the training function returned in time."""
+    """The "trains in time" check. The limit is enforced by the trusted side's clock (a call
+    over it raises StudentError("timeout") in the fixture), and the time shown is that
+    clock's: reaching here means the training function returned in time."""
     record(es=es_decimals(f"{trained.function} tardó {trained.duration_s:.1f} s"),
            en=f"{trained.function} took {trained.duration_s:.1f} s",
-           duration_s=round(trained.duration_s, 3), fit_calls=int(trained.events.get("fit", 0)),
+           duration_s=round(trained.duration_s, 3), self_reported_fit_calls=int(trained.events.get("fit", 0)),
            # The curves are the student's own training data: shown here, on a visible check.
            **(last_curves(trained.value.spec) if isinstance(trained.value, ModelHandle) else {}))
 

@@ -61,7 +61,7 @@ class Service:
         self.chan = chan
         self.filename = os.path.join(os.getcwd(), str(init["filename"]))
         self.module: types.ModuleType | None = None
-        self.describer = Describer()
+        self.describer = Describer(int(init.get("seed", 0)))
 
     def send(self, header: dict[str, Any]) -> None:
         for stream in (sys.stdout, sys.stderr):
@@ -128,20 +128,28 @@ class Service:
             return
         self.send({"ok": True, "value": described, "duration_s": duration, "events": events})
 
-    def predict(self, req: dict[str, Any], arrays: tuple[np.ndarray, ...]) -> None:
-        model = self.describer.handles.get(int(req.get("handle", -1)))
-        if model is None:
-            self.send({"ok": False, "error": {"kind": "missing", "type": "KeyError",
-                                              "message": "model handle", "frames": []}})
+    def trace(self, req: dict[str, Any], arrays: tuple[np.ndarray, ...]) -> None:
+        """Trace the student's function, called with these arguments, into a GraphDef: the
+        clean process counts its products and runs it (ex05). Tracing runs student code."""
+        from grader.runtime.tracing import trace_call
+
+        name = str(req.get("name"))
+        fn = getattr(self.module, name, None) if self.module is not None else None
+        if not callable(fn):
+            self.send({"ok": False, "error": {"kind": "missing", "type": "AttributeError",
+                                              "message": name, "frames": []}})
             return
+        args = _decode(req.get("args", []), arrays)
+        kwargs = _decode(req.get("kwargs", {}), arrays)
         start = time.perf_counter()
         try:
-            out = np.asarray(model.predict(arrays[0], verbose=0, batch_size=256))
+            value = trace_call(fn, args, kwargs)
         except BaseException as exc:  # noqa: BLE001
-            self.send({"ok": False, "error": describe_exception(exc, self.filename)})
+            self.send({"ok": False, "error": describe_exception(exc, self.filename),
+                       "duration_s": time.perf_counter() - start, "events": {}})
             return
-        value = self.describer.describe(out.astype(np.float64) if out.dtype.kind in "biuf" else out)
-        self.send({"ok": True, "value": value, "duration_s": time.perf_counter() - start, "events": {}})
+        self.send({"ok": True, "value": self.describer.describe(value),
+                   "duration_s": time.perf_counter() - start, "events": {}})
 
     def builtin(self, req: dict[str, Any]) -> None:
         name = str(req.get("name"))
@@ -180,10 +188,10 @@ class Service:
             op = req.get("op")
             if op == "call":
                 self.call(req, frame.arrays)
-            elif op == "predict":
-                self.predict(req, frame.arrays)
             elif op == "builtin":
                 self.builtin(req)
+            elif op == "trace":
+                self.trace(req, frame.arrays)
             else:
                 return
 
@@ -254,8 +262,15 @@ def run(chan: int) -> None:
             isolation.finish_namespaces()
         _workdir(plan, init)
         isolation.apply_limits(plan.limits, in_userns=plan.level != "basic")
-        _prepare_process(init)
-        Service(init, chan).serve()
+        if init.get("mode") == "verify":
+            # The clean process: it never receives, compiles or imports student source.
+            from grader.runtime.verify_service import VerifyService, prepare_verifier
+
+            prepare_verifier(max(1, int(init.get("threads", 1))))
+            VerifyService(chan).serve()
+        else:
+            _prepare_process(init)
+            Service(init, chan).serve()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:  # noqa: BLE001 - report our own failure on stderr, then die

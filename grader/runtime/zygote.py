@@ -52,6 +52,7 @@ def main(ctl_fd: int) -> None:
     import grader.runtime.child as child  # noqa: F401
     import grader.runtime.describe  # noqa: F401
     import grader.runtime.instrument  # noqa: F401
+    import grader.runtime.verify_service  # noqa: F401
 
     ctl = socket.socket(fileno=ctl_fd)
     children: set[int] = set()

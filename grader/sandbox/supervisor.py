@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -348,12 +348,16 @@ class Sandbox:
         zygote = fork_is_safe() if use_zygote is None else use_zygote
         self.launcher: ZygoteLauncher | ProcessLauncher = ZygoteLauncher(plan) if zygote else ProcessLauncher(plan)
 
-    def spawn(self, init: dict[str, Any], on_spawn: Callable[[SandboxChild], None] | None = None) -> SandboxChild:
+    def spawn(self, init: dict[str, Any], on_spawn: Callable[[SandboxChild], None] | None = None,
+              memory_mb: int | None = None) -> SandboxChild:
+        """A new child; `memory_mb` (an exercise's own `[limits] memory_mb`) replaces the
+        plan's memory limit for both the child's RLIMIT and the watchdog."""
+        limits = self.plan.limits if memory_mb is None else replace(self.plan.limits, memory_mb=int(memory_mb))
         payload = dict(init)
         payload["op"] = "init"
         payload["threads"] = self.threads
         payload["plan"] = {"level": self.plan.level, "masks": list(self.plan.masks),
-                           "limits": self.plan.limits.__dict__}
+                           "limits": limits.__dict__}
         for attempt in range(2):
             if isinstance(self.launcher, ZygoteLauncher) and self.launcher.closed:
                 # A student at the basic level can kill its parent, the zygote (and something
@@ -361,7 +365,7 @@ class Sandbox:
                 self.launcher.close()
                 self.launcher = ZygoteLauncher(self.plan)
             try:
-                child = SandboxChild(self.launcher, payload, self.plan.limits.memory_mb)
+                child = SandboxChild(self.launcher, payload, limits.memory_mb)
                 break
             except SandboxError:
                 # The zygote died just now, before we noticed: once, wait for it to be
