@@ -8,9 +8,11 @@ tool version are unchanged.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -19,11 +21,21 @@ from pathlib import Path
 from . import __version__
 from .course import Course, Exercise
 from .engine import grade_exercise, missing_result, not_graded, unreadable_result
-from .errors import SubmissionError
+from .errors import DuplicateStudentError, SubmissionError
 from .i18n import Msg
 from .matching import SUFFIXES, match_exercise
 from .progress import Progress
-from .results import ExerciseResult, SubmissionResult
+from .protocol import clean_text
+from .results import (
+    GRADER_ERROR_MSG,
+    ExerciseResult,
+    SubmissionResult,
+    as_grader_error,
+    display_name,
+    file_label,
+    safe_file_stem,
+    student_key,
+)
 from .sandbox import Sandbox, default_masks, make_sandbox
 from .source import read_submission
 from .student import GraderBuiltinError, StudentError, StudentProxy
@@ -40,9 +52,26 @@ class StudentFiles:
     student_id: str | None = None          # the LMS id (Moodle's "Full Name_12345_…")
     extra_folders: tuple[Path, ...] = ()
 
-    def fingerprint(self, course: Course) -> str:
-        h = hashlib.sha256(f"{__version__}|{course.seed}".encode())
-        h.update(pack_digest(course).encode())
+    @property
+    def key(self) -> str:
+        """Unique in a class: the LMS id where there is one, else the folder's name."""
+        return student_key(self.name, self.student_id)
+
+    @property
+    def display(self) -> str:
+        """"Ana López (111)": what the instructor reads."""
+        return display_name(self.name, self.student_id)
+
+    @property
+    def file_label(self) -> str:
+        return file_label(self.name, self.student_id)
+
+    def fingerprint(self, course: Course, isolation: str | None = None, *,
+                    course_hash: str | None = None) -> str:
+        """What a result depends on: the tool, the whole course (course_digest) and the
+        student's files. `course_hash` is course_digest(course, isolation), computed once."""
+        h = hashlib.sha256(f"{__version__}|{self.key}".encode())
+        h.update((course_hash or course_digest(course, isolation)).encode())
         for ex_id in sorted(self.files):
             h.update(ex_id.encode())
             try:
@@ -59,6 +88,40 @@ def pack_digest(course: Course) -> str:
             path = ex.folder / name
             h.update(path.read_bytes() if path.is_file() else b"")
     return h.hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    except OSError as exc:
+        return f"<unreadable: {exc.strerror}>"
+    return h.hexdigest()
+
+
+def course_digest(course: Course, isolation: str | None = None) -> str:
+    """Everything of the course a grade depends on: the exercise pack, the exercises graded
+    (the subset, in order), the seed, each exercise's limits, its data (sources and a hash of
+    their contents) and the isolation level. Changing any of them regrades on a rerun."""
+    from .datasets import DataConfig
+
+    data: dict[str, object] = {}
+    for ex in course.exercises:
+        entry: dict[str, object] = {"data": {k: str(v) for k, v in sorted(ex.data.items())}}
+        source = ex.data.get("source")
+        if source not in (None, ""):
+            try:
+                path = DataConfig.from_mapping({"source": source}, ex.folder).source
+            except Exception:  # noqa: BLE001 - a bad [data] table is preflight's to report
+                path = None
+            entry["content"] = _file_digest(path) if path is not None else "<invalid>"
+        entry["limits"] = course.limits_for(ex).__dict__
+        data[ex.id] = entry
+    state = {"pack": pack_digest(course), "exercises": list(course.ids), "seed": course.seed,
+             "limits_override": course.limits_override, "data": data, "isolation": isolation}
+    return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def collect_student(folder: Path, course: Course, name: str | None = None) -> StudentFiles:
@@ -136,21 +199,33 @@ class Grader:
             path = student.files.get(exercise.id)
             if progress:
                 progress(exercise.id)
-            label = str(path.relative_to(student.folder)) if path else None
+            label = clean_text(str(path.relative_to(student.folder))) if path else None
             results.append(self.grade_file(exercise, path, label))
         return SubmissionResult(
             student=student.name, exercises=tuple(results), isolation=self.isolation,  # type: ignore[arg-type]
             tool_version=__version__, graded_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            duration_s=time.monotonic() - start, fingerprint=student.fingerprint(self.course),
+            duration_s=time.monotonic() - start, fingerprint=student.fingerprint(self.course, self.isolation),
             student_id=student.student_id)
 
     def close(self) -> None:
         self.sandbox.close()
 
 
-def result_path(out: Path, student: str) -> Path:
-    safe = "".join(c if c.isalnum() or c in "-_. " else "_" for c in student).strip(". ") or "student"
-    return out / "results" / f"{safe}.json"
+def result_path(out: Path, label: str) -> Path:
+    """OUT/results/<label>.json, `label` a student's file_label; named like their report
+    (results.safe_file_stem: safe everywhere, distinct labels never share a file)."""
+    return out / "results" / f"{safe_file_stem(label)}.json"
+
+
+def check_unique(students: list[StudentFiles]) -> None:
+    """Two folders that would share a result, a report or a gradebook row are refused."""
+    seen: dict[str, StudentFiles] = {}
+    for s in students:
+        for what in (f"key:{s.key}", f"display:{s.display}", f"file:{safe_file_stem(s.file_label)}"):
+            other = seen.get(what)
+            if other is not None and other is not s:
+                raise DuplicateStudentError(other.folder, s.folder, s.key)
+            seen[what] = s
 
 
 @dataclass
@@ -172,8 +247,7 @@ class ClassSummary:
 
 def grader_error_result(course: Course, student: StudentFiles, isolation: str, detail: str) -> SubmissionResult:
     """A row for a student the grader itself failed on: nothing is lost, the cause is kept."""
-    msg = Msg("error del calificador al calificar a este estudiante; el profesor debe revisarlo",
-              "grader error while grading this student; the instructor must look at it")
+    msg = GRADER_ERROR_MSG
     exercises = []
     for ex in course.exercises:
         r = not_graded(ex, True, "grader_error", msg)
@@ -195,39 +269,72 @@ def in_process_runner(grader: Grader) -> Runner:
     return run
 
 
+def save_result(result: SubmissionResult, out: Path) -> SubmissionResult:
+    """Write one student's result; one that cannot be written (text no encoder takes, a value
+    JSON refuses) becomes that student's grader_error row instead of stopping the class.
+    OSError (a full disk) is not the student's: it stops the run, which a rerun resumes."""
+    path = result_path(out, result.file_label)
+    try:
+        result.save(path)
+        return result
+    except OSError:
+        raise
+    except Exception:  # noqa: BLE001 - this student's row, not the batch
+        broken = as_grader_error(result, "the result could not be saved:\n" + traceback.format_exc())
+        broken.save(path)
+        return broken
+
+
 def grade_class(students: list[StudentFiles], out: Path, runner: Runner, course: Course, *,
-                force: bool = False, progress: Progress | None = None) -> ClassSummary:
-    """Grade every student not already graded with the same files, pack and tool version;
-    write each result atomically the moment it arrives."""
+                force: bool = False, progress: Progress | None = None,
+                isolation: str | None = None) -> ClassSummary:
+    """Grade every student not already graded with the same files, course and tool version
+    (and at the same isolation level, when `isolation` says which this run reaches); write
+    each result atomically the moment it arrives."""
+    check_unique(students)
     summary = ClassSummary()
     start = time.monotonic()
     progress = progress or Progress(len(students))
+    digests: dict[str | None, str] = {}
+
+    def fingerprint(student: StudentFiles, level: str | None) -> str:
+        if level not in digests:
+            digests[level] = course_digest(course, level)
+        return student.fingerprint(course, course_hash=digests[level])
+
     todo = []
     for student in students:
-        path = result_path(out, student.name)
+        path = result_path(out, student.file_label)
         if not force and path.is_file():
             try:
                 old = SubmissionResult.load(path)
-            except (ValueError, KeyError, OSError):
+            except (ValueError, KeyError, OSError, TypeError, AttributeError):
                 old = None
-            if old is not None and old.fingerprint and old.fingerprint == student.fingerprint(course):
+            if (old is not None and old.fingerprint and old.key == student.key
+                    and old.fingerprint == fingerprint(student, isolation or old.isolation)):
                 summary.skipped += 1
                 summary.results.append(old)
-                progress.step(student.name, Msg("sin cambios", "unchanged"))
+                progress.step(student.display, Msg("sin cambios", "unchanged"))
                 continue
         todo.append(student)
+    by_key = {s.key: s for s in todo}
     for result in runner(todo):
-        result.save(result_path(out, result.student))
+        sent = by_key.get(result.key)
+        if sent is not None and result.status != "grader_error":
+            # The dispatcher's fingerprint, from the files it sent and the course as given here
+            # (a Dask worker sees copies at other paths), at the level the worker reached.
+            result = replace(result, fingerprint=fingerprint(sent, result.isolation))
+        result = save_result(result, out)
         summary.graded += 1
         summary.results.append(result)
         if result.status in ("crashed", "grader_error"):
             summary.failed += 1
         if result.status == "timeout":
             summary.timed_out += 1
-        progress.step(result.student, Msg(f"{result.score:g}/{result.max_score:g} ({result.status})",
-                                          f"{result.score:g}/{result.max_score:g} ({result.status})"))
+        progress.step(result.display_name, Msg(f"{result.score:g}/{result.max_score:g} ({result.status})",
+                                               f"{result.score:g}/{result.max_score:g} ({result.status})"))
     progress.finish()
     summary.wall_s = time.monotonic() - start
-    order = {s.name: i for i, s in enumerate(students)}
-    summary.results.sort(key=lambda r: order.get(r.student, len(order)))
+    order = {s.key: i for i, s in enumerate(students)}
+    summary.results.sort(key=lambda r: order.get(r.key, len(order)))
     return summary

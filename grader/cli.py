@@ -26,6 +26,13 @@ def _course(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return Course.load(args.pack, args.course)
 
 
+def _instructor_only() -> None:
+    """Grading commands refuse in the student package (no solutions, no hidden checks)."""
+    from .release import require_instructor_install
+
+    require_instructor_install()
+
+
 def _preflight(course) -> None:  # type: ignore[no-untyped-def]
     """Load every exercise's data before grading starts: a bad instructor file is one clear
     error now, not a zero for every student later."""
@@ -112,10 +119,15 @@ def _write_notebook_views(students: list, out: Path) -> None:  # type: ignore[ty
             if path.suffix.lower() != ".ipynb":
                 continue
             try:
-                html = render_notebook_html(path.read_bytes(), title=f"{student.name} · {ex_id}")
+                html = render_notebook_html(path.read_bytes(), title=f"{student.display} · {ex_id}")
             except (SubmissionError, OSError, ValueError):
                 continue          # the result already says why the notebook could not be read
-            write_text_atomic(notebook_path(out, student.name, ex_id), html)
+            try:
+                write_text_atomic(notebook_path(out, student.file_label, ex_id), html)
+            except OSError:
+                raise             # a full disk: the run stops with a clear message
+            except Exception:  # noqa: BLE001 - one notebook view must not cost the class
+                continue          # (text no encoder takes): the report just has no link to it
 
 
 def _write_outputs(out: Path, results: list, course, lang: Lang) -> None:  # type: ignore[no-untyped-def,type-arg]
@@ -135,7 +147,8 @@ def _runner(args: argparse.Namespace, course, masks: tuple[Path, ...]):  # type:
     from .executors import LocalPool, WorkerConfig, threads_per_worker
 
     config = WorkerConfig(pack_dir=course.pack_dir, course_config=args.course, level=args.isolation,
-                          include_hidden=True, extra_masks=masks, threads=threads_per_worker(args.jobs))
+                          include_hidden=True, extra_masks=masks, threads=threads_per_worker(args.jobs),
+                          course=course)
     return LocalPool(config, args.jobs)
 
 
@@ -151,7 +164,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from .batch import grade_class
     from .intake import discover, write_mapping
     from .progress import Progress
+    from .sandbox.isolation import detect_level
 
+    _instructor_only()
     course = _course(args)
     source = Path(args.submissions)
     if not source.exists():
@@ -169,7 +184,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
              f"{len(students)} students, {len(course.exercises)} exercises, {args.jobs} workers"), args.lang, sys.stderr)
     try:
         summary = grade_class(students, out, lambda todo: runner.run(todo, course), course,
-                              force=args.force, progress=Progress(len(students), args.lang))
+                              force=args.force, progress=Progress(len(students), args.lang),
+                              isolation=detect_level(args.isolation))
     except KeyboardInterrupt:
         runner.close()
         _say(Msg("Interrumpido. Los resultados ya escritos se conservan: vuelve a ejecutar el mismo comando para continuar.",
@@ -184,6 +200,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
         _write_outputs(out, summary.results, course, args.lang)
     except OSError as exc:
         _say(_cannot_write(out, exc), args.lang, sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - every result is saved; say so, not a traceback
+        why = f"{type(exc).__name__}: {exc}"
+        _say(Msg(f"No se pudieron escribir los informes ({why}). Todos los resultados están guardados en "
+                 f"{out / 'results'}: vuelve a generarlos con `tfgrade report {out}`.",
+                 f"The reports could not be written ({why}). Every result is saved in {out / 'results'}: "
+                 f"rebuild them with `tfgrade report {out}`."), args.lang, sys.stderr)
         return 1
     _say(summary.line(), args.lang, sys.stderr)
     _say(Msg(f"Aislamiento: {runner.isolation}", f"Isolation: {runner.isolation}"), args.lang, sys.stderr)
@@ -200,6 +223,7 @@ def cmd_grade_one(args: argparse.Namespace) -> int:
     from .reports.gradescope import to_gradescope
     from .results import write_json_atomic
 
+    _instructor_only()
     course = _course(args)
     folder = Path(args.submission)
     if not folder.is_dir():
@@ -222,6 +246,7 @@ def cmd_grade_one(args: argparse.Namespace) -> int:
 def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
     from .reports.gradescope import build_gradescope_bundle
 
+    _instructor_only()
     path = build_gradescope_bundle(Path(args.out), Path(args.dist) if args.dist else None)
     _say(Msg(f"autograder creado: {path}", f"autograder written: {path}"), args.lang)
     return 0
@@ -230,7 +255,19 @@ def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .validate import validate_pack
 
+    _instructor_only()
     return validate_pack(_course(args), args.lang, level=args.isolation)
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from .release import build_student_wheel
+
+    wheel = build_student_wheel(Path(args.out), args.pack)
+    _say(Msg(f"paquete de estudiantes: {wheel} (sin soluciones ni comprobaciones ocultas); publícalo y "
+             f"tus estudiantes lo instalan con: pip install {wheel.name}",
+             f"student package: {wheel} (no solutions, no hidden checks); publish it and your students "
+             f"install it with: pip install {wheel.name}"), args.lang)
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -292,6 +329,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", parents=[common], help="solutions score full marks, starters score 0")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("release", parents=[common], help="build the student wheel (no solutions, no hidden checks)")
+    p.add_argument("--out", default="dist", help="folder the wheel is written to")
+    p.set_defaults(func=cmd_release)
 
     p = sub.add_parser("report", parents=[common], help="re-render reports from stored results")
     p.add_argument("out")

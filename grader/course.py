@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import PackError, UnknownExercise
@@ -163,9 +163,84 @@ class Course:
                           for e in exercises)
         return cls(exercises=exercises, pack_dir=pack, seed=seed, datasets=datasets, limits_override=limits)
 
+    # -- shipping the course to a machine that does not share this file system (Dask) -----
+    def to_bundle(self) -> dict[str, Any]:
+        """The whole course as plain data and bytes: every file of each exercise's folder,
+        its parsed settings, the course settings, and each exercise's data file (the
+        instructor's private test set) as bytes. `Course.from_bundle` rebuilds it."""
+        from .datasets import DataConfig
+
+        exercises = []
+        for ex in self.exercises:
+            files = {}
+            for path in sorted(ex.folder.rglob("*")):
+                rel = path.relative_to(ex.folder)
+                if path.is_file() and not any(p == "__pycache__" or p.startswith(".") for p in rel.parts):
+                    files[rel.as_posix()] = path.read_bytes()
+            data = dict(ex.data)
+            data_file = None
+            source = DataConfig.from_mapping({"source": data["source"]}, ex.folder).source if data.get("source") else None
+            if source is not None:
+                try:
+                    data_file = (source.name, source.read_bytes())
+                except OSError as exc:
+                    raise PackError(Msg(f"no se puede leer el fichero de datos {source}: {exc.strerror}",
+                                        f"cannot read the data file {source}: {exc.strerror}")) from None
+                data.pop("source")
+            exercises.append({"id": ex.id, "folder": ex.folder.name, "files": files, "data": data,
+                              "data_file": data_file, "params": dict(ex.params), "limits": dict(ex.limits.__dict__)})
+        return {"bundle_version": 1, "seed": self.seed, "limits_override": dict(self.limits_override),
+                "datasets": {k: {kk: vv for kk, vv in v.items() if kk != "source"} for k, v in self.datasets.items()},
+                "exercises": exercises}
+
+    @classmethod
+    def from_bundle(cls, bundle: dict[str, Any], dest: Path) -> Course:
+        """The course of `to_bundle`, its files written under `dest` (pack/ and data/)."""
+        if bundle.get("bundle_version") != 1:
+            raise PackError(Msg("curso empaquetado con otra versión de tfgrade",
+                                "a course bundled by another version of tfgrade"))
+        dest = Path(dest)
+        pack = dest / "pack"
+        exercises = []
+        for item in bundle["exercises"]:
+            folder = pack / _safe_part(item["folder"])
+            for rel, content in item["files"].items():
+                parts = PurePosixPath(rel).parts
+                if not parts or any(p in ("", ".", "..") for p in parts) or PurePosixPath(rel).is_absolute():
+                    raise PackError(Msg(f"ruta no válida en el curso empaquetado: {rel!r}",
+                                        f"invalid path in the bundled course: {rel!r}"))
+                target = folder.joinpath(*parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+            ex = Exercise.from_folder(folder)
+            data = dict(item["data"])
+            if item.get("data_file"):
+                name, content = item["data_file"]
+                target = dest / "data" / _safe_part(item["id"]) / _safe_part(name)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+                data["source"] = str(target)
+            exercises.append(replace(ex, data=data, params=dict(item["params"]),
+                                     limits=ExerciseLimits(**item["limits"])))
+        datasets = {str(k): dict(v) for k, v in bundle["datasets"].items()}
+        for ex in exercises:
+            if ex.id in datasets and "source" in ex.data:
+                datasets[ex.id]["source"] = ex.data["source"]
+        return cls(exercises=tuple(exercises), pack_dir=pack, seed=int(bundle["seed"]), datasets=datasets,
+                   limits_override=dict(bundle["limits_override"]))
+
     def limits_for(self, exercise: Exercise) -> ExerciseLimits:
         if not self.limits_override:
             return exercise.limits
         merged = {**exercise.limits.__dict__, **{k: v for k, v in self.limits_override.items()
                                                  if k in ExerciseLimits.__dataclass_fields__}}
         return ExerciseLimits(**merged)
+
+
+def _safe_part(name: str) -> str:
+    """One path component of a bundled course, never a way out of its folder."""
+    base = os.path.basename(str(name).replace("\\", "/"))
+    if base in ("", ".", ".."):
+        raise PackError(Msg(f"nombre no válido en el curso empaquetado: {name!r}",
+                            f"invalid name in the bundled course: {name!r}"))
+    return base

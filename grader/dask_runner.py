@@ -2,14 +2,19 @@
 
 The task carries the student's files as bytes and returns the result as JSON, so no shared
 file system is needed; each Dask worker process keeps one Grader (one sandbox, one zygote)
-in a worker plugin. Workers must have tfgrade installed with the same exercise pack: a
-worker whose pack differs refuses the task instead of grading with other checks.
+in a worker plugin. The plugin carries the instructor's whole course (`Course.to_bundle`:
+the exercise pack as given with `--pack`, the settings of `--course`, private datasets as
+bytes), written to a private folder on each worker: workers need tfgrade installed, not the
+instructor's files. A task whose worker holds another pack (another run registered its own
+course on the same cluster) is refused instead of graded with other checks.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,23 +33,29 @@ class GraderPlugin(WorkerPlugin):
 
     name = PLUGIN_NAME
 
-    def __init__(self, level: str, seed: int, limits: dict[str, Any], threads: int) -> None:
-        self.level, self.seed, self.limits, self.threads = level, seed, limits, threads
+    def __init__(self, level: str, course: dict[str, Any], threads: int) -> None:
+        self.level, self.course, self.threads = level, course, threads
         self.grader: Grader | None = None
+        self.folder: str | None = None
 
     def setup(self, worker: Any) -> None:
         return None
 
     def teardown(self, worker: Any) -> None:
-        if self.grader is not None:
-            self.grader.close()
+        try:
+            if self.grader is not None:
+                self.grader.close()
+        finally:
+            if self.folder is not None:
+                shutil.rmtree(self.folder, ignore_errors=True)
 
     def get(self) -> Grader:
         if self.grader is None:
-            from dataclasses import replace
-
-            course = replace(Course.load(), seed=self.seed, limits_override=self.limits)
-            self.grader = Grader.create(course, level=self.level, threads=self.threads)
+            self.folder = tempfile.mkdtemp(prefix="tfgrade-course-")
+            course = Course.from_bundle(self.course, Path(self.folder))
+            # The course folder (checks, private test sets) is hidden from student code.
+            self.grader = Grader.create(course, level=self.level, threads=self.threads,
+                                        extra_masks=(Path(self.folder),))
         return self.grader
 
 
@@ -88,18 +99,18 @@ class DaskRunner:
                                         dashboard_address=None)
             self.client = Client(self.cluster)
         threads = max(1, (os.cpu_count() or 1) // workers) if not scheduler else 0
-        self.client.register_plugin(GraderPlugin(level, course.seed, dict(course.limits_override),
-                                                 threads or 1), name=PLUGIN_NAME)
+        self.client.register_plugin(GraderPlugin(level, course.to_bundle(), threads or 1), name=PLUGIN_NAME)
 
     def run(self, students: list[StudentFiles], course: Course) -> Iterator[SubmissionResult]:
         from distributed import as_completed
 
         digest = pack_digest(course)
+        run = uuid.uuid4().hex[:8]
         futures = {}
         for s in students:
             files = {ex_id: (p.name, p.read_bytes()) for ex_id, p in s.files.items()}
             fut = self.client.submit(grade_remote, s.name, s.student_id, files, digest,
-                                     key=f"tfgrade-{s.name}-{digest[:8]}", retries=1, pure=False)
+                                     key=f"tfgrade-{run}-{s.key}", retries=1, pure=False)
             futures[fut] = s
         try:
             for fut in as_completed(futures):

@@ -46,3 +46,17 @@ class SandboxError(TfgradeError):
 
 class SubmissionError(TfgradeError):
     """A submission file cannot be read as source (binary, directory, too large…)."""
+
+
+class DuplicateStudentError(TfgradeError):
+    """Two submission folders map to the same student key: their results would merge."""
+
+    def __init__(self, first: object, second: object, key: str) -> None:
+        super().__init__(Msg(
+            f"dos carpetas corresponden al mismo estudiante ({key!r}): {first} y {second}. "
+            "Sus resultados, informes y filas se mezclarían: renombra o retira una de ellas "
+            "(con una descarga de Moodle, cada carpeta lleva el id del participante).",
+            f"two folders map to the same student ({key!r}): {first} and {second}. "
+            "Their results, reports and gradebook rows would merge: rename or remove one of them "
+            "(in a Moodle download each folder carries the participant's id)."))
+        self.first, self.second, self.key = first, second, key

@@ -34,6 +34,7 @@ class WorkerConfig:
     extra_masks: tuple[Path, ...]
     threads: int
     limits_override: tuple[tuple[str, Any], ...] = ()
+    course: Course | None = None        # the instructor's course as loaded; else loaded here
 
 
 def _worker_main(conn: Connection, config: WorkerConfig) -> None:
@@ -49,7 +50,7 @@ def _worker_main(conn: Connection, config: WorkerConfig) -> None:
         threadpool_limits(limits=config.threads)
     except ImportError:
         pass
-    course = Course.load(config.pack_dir, config.course_config)
+    course = config.course if config.course is not None else Course.load(config.pack_dir, config.course_config)
     if config.limits_override:
         from dataclasses import replace
 
@@ -68,9 +69,9 @@ def _worker_main(conn: Connection, config: WorkerConfig) -> None:
             student: StudentFiles = task
             try:
                 result = grader.grade_student(student)
-                conn.send(("done", student.name, result.to_json()))
+                conn.send(("done", student.key, result.to_json()))
             except Exception:  # noqa: BLE001 - a grader bug costs this student, not the batch
-                conn.send(("error", student.name, traceback.format_exc()[-4000:]))
+                conn.send(("error", student.key, traceback.format_exc()[-4000:]))
     finally:
         grader.close()
 
@@ -123,8 +124,8 @@ class LocalPool:
                         lost = w.task
                         self._replace(w)
                         if lost is not None:
-                            retries[lost.name] = retries.get(lost.name, 0) + 1
-                            if retries[lost.name] <= MAX_RETRIES:
+                            retries[lost.key] = retries.get(lost.key, 0) + 1
+                            if retries[lost.key] <= MAX_RETRIES:
                                 pending.append(lost)
                             else:
                                 yield grader_error_result(course, lost, self.isolation,

@@ -12,10 +12,11 @@ import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from .batch import StudentFiles, collect_student
+from .batch import StudentFiles, check_unique, collect_student
 from .course import Course
-from .errors import SubmissionError
+from .errors import DuplicateStudentError, SubmissionError
 from .i18n import Msg
+from .protocol import clean_text
 
 MAX_TOTAL_BYTES = 2 * 1024**3
 MAX_FILES = 20_000
@@ -97,18 +98,26 @@ def discover(submissions: Path, course: Course, work: Path) -> list[StudentFiles
     students: dict[str, StudentFiles] = {}
     for folder in sorted(p for p in submissions.iterdir()
                          if p.is_dir() and not p.is_symlink() and not p.name.startswith((".", "__MACOSX"))):
-        m = MOODLE_DIR.match(folder.name)
-        name, sid = (m.group("name").strip(), m.group("id")) if m else (folder.name, None)
+        # A folder name that is not valid UTF-8 (or holds control characters) is shown with
+        # U+FFFD: the name goes into results, reports and CSV files, which must stay text.
+        shown = clean_text(folder.name)
+        m = MOODLE_DIR.match(shown)
+        name, sid = (m.group("name").strip(), m.group("id")) if m else (shown, None)
         found = collect_student(folder, course, name)
-        found = replace(found, student_id=sid)
-        key = f"{name}|{sid}"
-        if key in students:           # Moodle splits a student into file + onlinetext folders
+        found = replace(found, student_id=sid, unmatched=tuple(clean_text(u) for u in found.unmatched))
+        key = found.key
+        if key in students:
             prev = students[key]
+            if not (m and prev.student_id == sid and prev.name == name):
+                raise DuplicateStudentError(prev.folder, folder, key)
+            # Moodle splits one participant into file + onlinetext folders: one student.
             merged = {**found.files, **prev.files}
             found = replace(prev, files=merged, unmatched=prev.unmatched + found.unmatched,
                             extra_folders=prev.extra_folders + (folder,))
         students[key] = found
-    return list(students.values())
+    result = list(students.values())
+    check_unique(result)
+    return result
 
 
 def write_mapping(students: list[StudentFiles], out: Path) -> Path:
@@ -120,7 +129,7 @@ def write_mapping(students: list[StudentFiles], out: Path) -> Path:
         w.writerow(["student", "student_id", "exercise", "file"])
         for s in students:
             for ex_id, file in sorted(s.files.items()):
-                w.writerow([s.name, s.student_id or "", ex_id, str(file.relative_to(s.folder.parent))])
+                w.writerow([s.name, s.student_id or "", ex_id, clean_text(str(file.relative_to(s.folder.parent)))])
             for name in s.unmatched:
                 w.writerow([s.name, s.student_id or "", "", f"{name} (sin ejercicio / no exercise)"])
     return path

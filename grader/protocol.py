@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ import numpy as np
 
 from .errors import ProtocolError
 
-__all__ = ["Frame", "ProtocolError", "decode_body", "encode", "fd_reader", "read_exact", "read_frame",
-           "send", "write_all"]
+__all__ = ["Frame", "ProtocolError", "clean_text", "decode_body", "encode", "fd_reader", "read_exact",
+           "read_frame", "send", "write_all"]
 
 MAX_FRAME_BYTES = 512 * 1024 * 1024
 MAX_HEADER_BYTES = 16 * 1024 * 1024
@@ -40,15 +41,48 @@ class Frame:
     arrays: tuple[np.ndarray, ...] = ()
 
 
-def _check_depth(value: Any, depth: int = 0) -> None:
+# What a decoded string may not hold: lone surrogates (JSON's "\ud800" decodes to one, and
+# no UTF-8 writer accepts it), NUL and the other C0/C1 control characters except \n \t \r.
+# Valid surrogate pairs were already joined into one code point by the JSON decoder.
+_INVALID_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def clean_text(text: str) -> str:
+    """`text` as valid, printable text: every lone surrogate and control character (except
+    newline, tab and carriage return) becomes U+FFFD."""
+    return _INVALID_TEXT.sub(REPLACEMENT, text)
+
+
+def _clean(value: Any, depth: int = 0) -> Any:
+    """Check the nesting depth and make every string (dict keys included) valid text."""
     if depth > MAX_DEPTH:
         raise ProtocolError("value nested too deeply")
+    if isinstance(value, str):
+        return clean_text(value)
     if isinstance(value, dict):
-        for v in value.values():
-            _check_depth(v, depth + 1)
-    elif isinstance(value, list):
-        for v in value:
-            _check_depth(v, depth + 1)
+        return {clean_text(k): _clean(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v, depth + 1) for v in value]
+    return value
+
+
+def _clean_array(arr: np.ndarray) -> np.ndarray:
+    """A unicode array's code points checked like a string's (numpy stores UCS-4)."""
+    if arr.dtype.kind != "U" or arr.size == 0:
+        return arr
+    native = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
+    width = native.dtype.itemsize // 4
+    codes = native.reshape(-1).view(np.uint32).reshape(-1, width)
+    # A NUL is numpy's padding only at an item's end; one before other characters is text.
+    later = np.flip(np.cumsum(np.flip(codes != 0, axis=1), axis=1), axis=1) > 0
+    bad = ((codes < 0x20) & ~np.isin(codes, (0, 9, 10, 13))) | ((codes == 0) & later) \
+        | ((codes >= 0x7F) & (codes <= 0x9F)) | ((codes >= 0xD800) & (codes <= 0xDFFF))
+    if not bad.any():
+        return arr
+    fixed = codes.copy()
+    fixed[bad] = ord(REPLACEMENT)
+    return fixed.reshape(-1).view(native.dtype).reshape(arr.shape)
 
 
 def encode(header: Any, arrays: list[np.ndarray] | tuple[np.ndarray, ...] = ()) -> bytes:
@@ -90,8 +124,9 @@ def decode_body(body: bytes) -> Frame:
         (hlen,) = _U32.unpack(take(4))
         if hlen > MAX_HEADER_BYTES:
             raise ProtocolError("header too large")
-        header = json.loads(bytes(take(hlen)).decode("utf-8"))
-        _check_depth(header)
+        # Every string that crosses the channel is made valid text here, once: a lone
+        # surrogate in a student's message must not crash the writer of a result or report.
+        header = _clean(json.loads(bytes(take(hlen)).decode("utf-8")))
         (count,) = _U32.unpack(take(4))
         if count > MAX_ARRAYS:
             raise ProtocolError("too many arrays")
@@ -101,7 +136,7 @@ def decode_body(body: bytes) -> Frame:
             arr = np.load(io.BytesIO(bytes(take(alen))), allow_pickle=False)
             if not isinstance(arr, np.ndarray) or arr.dtype.hasobject:
                 raise ProtocolError("not a plain array")
-            arrays.append(arr)
+            arrays.append(_clean_array(arr))
         if pos != len(view):
             raise ProtocolError("trailing bytes after frame")
         return Frame(header, tuple(arrays))

@@ -45,7 +45,7 @@ def browser() -> Iterator[Any]:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("out")
     for r in [*class_results(), self_check_student()]:
-        r.save(out / "results" / (report_filename(r.student)[:-5] + ".json"))
+        r.save(out / "results" / (report_filename(r.file_label)[:-5] + ".json"))
     render_all(out, "es", reveal_hidden=True)
     ARTIFACTS.mkdir(exist_ok=True)
     return out
@@ -88,7 +88,7 @@ class Page:
 
 @pytest.mark.parametrize("width", [1280, 375])
 def test_student_report(browser: Any, site: Path, width: int) -> None:
-    view = Page(browser, site / "reports" / report_filename(failing_student().student), width)
+    view = Page(browser, site / "reports" / report_filename(failing_student().file_label), width)
     try:
         details = view.page.locator("li.check details").first
         assert details.get_attribute("open") is None
@@ -108,7 +108,7 @@ def test_student_report(browser: Any, site: Path, width: int) -> None:
 
 
 def test_expand_all_button_runs_under_the_csp(browser: Any, site: Path) -> None:
-    view = Page(browser, site / "reports" / report_filename(failing_student().student), 1280)
+    view = Page(browser, site / "reports" / report_filename(failing_student().file_label), 1280)
     try:
         button = view.page.locator("#toggle-all")
         assert button.is_visible()                                      # our hashed script ran

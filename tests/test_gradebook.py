@@ -18,14 +18,15 @@ def test_columns_and_one_row_per_student(tmp_path) -> None:
     paths = write_gradebook(results, EXERCISE_IDS, tmp_path)
     assert paths[0] == tmp_path / "gradebook.csv"
     frame = read(paths[0])
-    assert list(frame.columns) == ["student", *EXERCISE_IDS, "total", "max_total", "percent", "status"]
+    assert list(frame.columns) == ["student", "id", *EXERCISE_IDS, "total", "max_total", "percent", "status"]
     assert len(frame) == len(results)
     assert list(frame["student"].str.casefold()) == sorted(frame["student"].str.casefold())
 
 
 def test_values(tmp_path) -> None:
     frame = read(write_gradebook(class_results(), EXERCISE_IDS, tmp_path)[0]).set_index("student")
-    ana = frame.loc["ana_garcia"]
+    ana = frame.loc["ana_garcia (20231234)"]          # the display name carries the LMS id
+    assert str(ana["id"]) == "20231234"
     assert (ana["total"], ana["max_total"], ana["percent"], ana["status"]) == (107, 107, 100, "ok")
     bruno = frame.loc["bruno_díaz"]
     assert bruno["ex02_sequential"] == 6 and bruno["ex07_cnn"] == 0

@@ -16,7 +16,7 @@ from grader.reports.plots import curves_plots, histogram_plot
 
 def write_results(out, results) -> None:
     for r in results:
-        r.save(out / "results" / (report_filename(r.student)[:-5] + ".json"))
+        r.save(out / "results" / (report_filename(r.file_label)[:-5] + ".json"))
 
 
 def test_render_all_writes_everything(tmp_path) -> None:
@@ -25,7 +25,7 @@ def test_render_all_writes_everything(tmp_path) -> None:
     summary = render_all(tmp_path, "es", False)
     assert summary.unreadable == []
     assert summary.index == tmp_path / "index.html"
-    assert sorted(p.name for p in summary.reports) == sorted(report_filename(r.student) for r in results)
+    assert sorted(p.name for p in summary.reports) == sorted(report_filename(r.file_label) for r in results)
     for path in summary.reports:
         assert path.is_file() and path.parent == tmp_path / "reports"
     names = {p.relative_to(tmp_path).as_posix() for p in summary.exports}
@@ -41,13 +41,13 @@ def test_render_all_takes_the_course_order(tmp_path) -> None:
     write_results(tmp_path, class_results())
     render_all(tmp_path, "en", False, exercise_ids=["ex07_cnn", "ex01_tf1_add"])
     header = (tmp_path / "gradebook.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header == "student,ex07_cnn,ex01_tf1_add,total,max_total,percent,status"
+    assert header == "student,id,ex07_cnn,ex01_tf1_add,total,max_total,percent,status"
 
 
 def test_render_is_deterministic_and_reveal_passes_through(tmp_path) -> None:
     write_results(tmp_path, [full_marks_student()])
     render_all(tmp_path, "en", False)
-    report = tmp_path / "reports" / "ana_garcia.html"
+    report = tmp_path / "reports" / "ana_garcia_20231234.html"
     first = report.read_text(encoding="utf-8")
     render_all(tmp_path, "en", False)
     assert report.read_text(encoding="utf-8") == first                # same results, same bytes
@@ -64,7 +64,7 @@ def test_main_report_codes(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert "5 reports in" in out and "gradebook.csv" in out
     (tmp_path / "results" / "broken.json").write_text("{not json", encoding="utf-8")
-    old = json.loads((tmp_path / "results" / "ana_garcia.json").read_text(encoding="utf-8"))
+    old = json.loads((tmp_path / "results" / "ana_garcia_20231234.json").read_text(encoding="utf-8"))
     old["schema_version"] = 999
     (tmp_path / "results" / "future.json").write_text(json.dumps(old), encoding="utf-8")
     assert main_report(tmp_path, "es", False) == 1

@@ -271,3 +271,26 @@ def test_grader_error_exercise_shows_no_internals() -> None:
     page = render_student_report(submission("x", [broken]), "es")
     assert "Traceback" not in page and "holdout" not in page
     assert labels("es")["grader_error_student"] in page
+
+
+def test_hidden_checks_output_stays_out_of_student_reports() -> None:
+    """What the student's code printed during hidden checks' calls may hold private held-out
+    inputs: the student's report shows only `output`; --reveal-hidden shows both."""
+    import json
+
+    from grader.results import ExerciseResult
+
+    ex = exercise("ex02_sequential", [check("a", "a", "a", "passed", 1, 1)],
+                  output="visible print 123", hidden_output="HELD-OUT ROW 6,148,72")
+    result = submission("x", [ex])
+    student_page = render_student_report(result, "en")
+    assert "visible print 123" in student_page and "HELD-OUT" not in student_page
+    instructor_page = render_student_report(result, "en", reveal_hidden=True)
+    assert "visible print 123" in instructor_page and "HELD-OUT ROW 6,148,72" in instructor_page
+    assert labels("en")["hidden_output"] in instructor_page
+    # serialized, and a result file written before the field existed still reads
+    data = ex.to_json()
+    assert data["hidden_output"] == "HELD-OUT ROW 6,148,72"
+    assert ExerciseResult.from_json(json.loads(json.dumps(data))) == ex
+    del data["hidden_output"]
+    assert ExerciseResult.from_json(data).hidden_output == ""

@@ -26,7 +26,8 @@ from .scoring import exercise_ids, reference_max, student_max, student_score
 from .student_report import band
 from .templating import page_context, template_env
 
-FLAG_ORDER = ("not_submitted", "timeout", "crash", "unreadable", "tampering", "grader_error")
+FLAG_ORDER = ("not_submitted", "timeout", "crash", "unreadable", "tampering", "implausible", "public_data",
+              "grader_error")
 # A flag that only repeats the student's status chip is not shown twice.
 _SAME_AS_STATUS = {"not_submitted": "not_submitted", "timeout": "timeout", "crashed": "crash",
                    "unreadable": "unreadable", "grader_error": "grader_error"}
@@ -111,6 +112,10 @@ def student_flags(result: SubmissionResult) -> list[str]:
         "crash": "crashed" in statuses,
         "unreadable": "unreadable" in statuses,
         "tampering": any(d.get("tampering") for d in details),
+        # A held-out metric beyond what the data allows (memorised labels?); no score changes.
+        "implausible": any(d.get("implausible") for d in details),
+        # Hidden accuracy checks graded on the bundled (public) split: fix with [datasets].
+        "public_data": any(d.get("public_held_out") for d in details),
         "grader_error": "grader_error" in statuses or any(d.get("grader_error") for d in details),
     }
     return [key for key in FLAG_ORDER if found[key]]
@@ -121,10 +126,10 @@ def grader_errors(results: Sequence[SubmissionResult]) -> list[GraderErrorRow]:
     for r in results:
         for ex in r.exercises:
             if ex.status == "grader_error" and ex.message:
-                rows.append(GraderErrorRow(r.student, ex.exercise, "", trim_text(ex.message.en, 4000)[0]))
+                rows.append(GraderErrorRow(r.display_name, ex.exercise, "", trim_text(ex.message.en, 4000)[0]))
             for c in ex.checks:
                 if c.details.get("grader_error"):
-                    rows.append(GraderErrorRow(r.student, ex.exercise, c.id,
+                    rows.append(GraderErrorRow(r.display_name, ex.exercise, c.id,
                                                trim_text(str(c.details["grader_error"]), 8000)[0]))
     return rows
 
@@ -165,7 +170,7 @@ def check_rates(results: Sequence[SubmissionResult], lang: Lang) -> list[CheckRa
 def class_view(results: Sequence[SubmissionResult], lang: Lang,
                max_points: Mapping[str, float] | None = None) -> ClassView:
     t = labels(lang)
-    results = sorted(results, key=lambda r: r.student.casefold())
+    results = sorted(results, key=lambda r: (r.student.casefold(), r.key))
     ids = exercise_ids(results)
     ref = reference_max(results, max_points)
     titles: dict[str, str] = {}
@@ -181,7 +186,7 @@ def class_view(results: Sequence[SubmissionResult], lang: Lang,
             percents.append(pct)
         rows.append(StudentRow(
             name=r.student, student_id=r.student_id or "",
-            href="reports/" + quote(report_filename(r.student)),
+            href="reports/" + quote(report_filename(r.file_label)),
             exercise_scores=[fmt_num(e.score, lang) if (e := r.exercise(i)) and e.status != "missing" else "—"
                              for i in ids],
             score=fmt_num(total, lang), max_score=fmt_num(total_max, lang),

@@ -6,15 +6,13 @@ returns plain text and the template decides where it goes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import re
-import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
 from ..i18n import Lang
+from ..results import safe_file_stem
 from .labels import MONTHS
 
 # Caps on how much student-controlled text a report carries: a report must stay readable
@@ -122,9 +120,6 @@ def fmt_value(value: Any, lang: Lang) -> str:
     return str(value)
 
 
-_UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
-
-
 def report_filename(student: str) -> str:
     """A file name for `reports/<student>.html` that is safe on every OS.
 
@@ -132,13 +127,7 @@ def report_filename(student: str) -> str:
     separators, markup or control characters is replaced and made unique with a short hash,
     so two different students can never overwrite each other's report.
     """
-    normal = unicodedata.normalize("NFC", student)
-    safe = _UNSAFE.sub("_", normal).strip("._ ") or "student"
-    safe = safe[:80]
-    if safe != student:
-        digest = hashlib.sha256(student.encode("utf-8")).hexdigest()[:8]
-        safe = f"{safe}-{digest}"
-    return f"{safe}.html"
+    return safe_file_stem(student) + ".html"
 
 
 def csv_safe(text: str) -> str:

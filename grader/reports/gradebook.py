@@ -1,6 +1,8 @@
 """The gradebook: one row per student, one column per exercise, as CSV (and XLSX if possible).
 
-Columns: `student`, one per exercise id (points), `total`, `max_total`, `percent`, `status`.
+Columns: `student` (the display name: "Ana López (111)" with an LMS id), `id` (the unique
+student key: the LMS id, else the folder's name), one per exercise id (points), `total`,
+`max_total`, `percent`, `status`.
 Every result gets a row, including a student whose files all failed or who handed in
 nothing: a missing row in a gradebook is how students get forgotten.
 `gradebook.xlsx` is written only when openpyxl is importable (it is not a dependency).
@@ -29,8 +31,8 @@ def gradebook_frame(results: Sequence[SubmissionResult], exercise_ids: Sequence[
     """The gradebook as a DataFrame, sorted by student (case-insensitive)."""
     ref = reference_max(results, max_points)
     rows = []
-    for r in sorted(results, key=lambda r: r.student.casefold()):
-        row: dict[str, object] = {"student": csv_safe(r.student)}
+    for r in sorted(results, key=lambda r: (r.student.casefold(), r.key)):
+        row: dict[str, object] = {"student": csv_safe(r.display_name), "id": csv_safe(r.key)}
         for ex_id in exercise_ids:
             ex = r.exercise(ex_id)
             row[ex_id] = ex.score if ex is not None else 0.0
@@ -38,7 +40,7 @@ def gradebook_frame(results: Sequence[SubmissionResult], exercise_ids: Sequence[
         row.update(total=total, max_total=top,
                    percent=round(100.0 * total / top, 2) if top > 0 else None, status=r.status)
         rows.append(row)
-    columns = ["student", *exercise_ids, "total", "max_total", "percent", "status"]
+    columns = ["student", "id", *exercise_ids, "total", "max_total", "percent", "status"]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -9,8 +9,11 @@ Roster (optional) — a CSV with a header row; only `student` is required:
 | `email`, `username`, `id_number` | Moodle user fields (one is the identifier, see below) |
 | `canvas_id`, `sis_user_id`, `sis_login_id`, `section` | Canvas user fields |
 
-A result matches a roster row by `student` (case-insensitive), or by its LMS `student_id`
-(taken from an LMS download) equal to the row's `canvas_id`, `id_number` or `sis_user_id`.
+A result matches a roster row first by its LMS `student_id` (taken from an LMS download)
+equal to the row's `canvas_id`, `id_number` or `sis_user_id`, then by `student`
+(case-insensitive) equal to the result's key, its display name ("Ana López (111)") or its
+name. A name two results share (two students called the same) matches no row by name: such
+a result is listed as `ambiguous` instead of giving one student the other's grade.
 
 **Moodle** ("Grades › Import › CSV file"): Moodle asks which file column identifies the
 user and which user field it maps to. The file's first column is that identifier, headed
@@ -40,6 +43,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -61,7 +65,7 @@ class Unmatched:
     student: str
     student_id: str
     total: str
-    reason: Literal["not_in_roster", "no_identifier", "no_result"]
+    reason: Literal["not_in_roster", "no_identifier", "no_result", "ambiguous"]
 
 
 @dataclass(frozen=True)
@@ -81,16 +85,36 @@ def read_roster(path: Path) -> list[dict[str, str]]:
         return [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in reader]
 
 
-def _match(result: SubmissionResult, roster: Sequence[Mapping[str, str]]) -> Mapping[str, str] | None:
-    name = result.student.strip().casefold()
-    for row in roster:
-        if row.get("student", "").casefold() == name:
-            return row
+def _shared_names(results: Sequence[SubmissionResult]) -> set[str]:
+    seen: dict[str, int] = {}
+    for r in results:
+        name = r.student.strip().casefold()
+        seen[name] = seen.get(name, 0) + 1
+    return {name for name, n in seen.items() if n > 1}
+
+
+def _match(result: SubmissionResult, roster: Sequence[Mapping[str, str]],
+           shared: AbstractSet[str] = frozenset()) -> Mapping[str, str] | None:
     if result.student_id:
         for row in roster:
             if result.student_id in (row.get("canvas_id"), row.get("id_number"), row.get("sis_user_id")):
                 return row
+    name = result.student.strip().casefold()
+    wanted = {result.key.strip().casefold(), result.display_name.strip().casefold()}
+    if name not in shared:
+        wanted.add(name)
+    for row in roster:
+        if row.get("student", "").strip().casefold() in wanted:
+            return row
     return None
+
+
+def _why_unmatched(result: SubmissionResult, shared: AbstractSet[str]) -> Literal["not_in_roster", "ambiguous"]:
+    return "ambiguous" if result.student.strip().casefold() in shared else "not_in_roster"
+
+
+def _order(r: SubmissionResult) -> tuple[str, str]:
+    return r.student.casefold(), r.key
 
 
 def _grade(total: float, top: float, scale_to: float | None) -> str:
@@ -114,7 +138,8 @@ def _write_unmatched(path: Path, unmatched: Sequence[Unmatched]) -> None:
 def _no_result(results: Sequence[SubmissionResult], roster: Sequence[Mapping[str, str]] | None) -> list[Unmatched]:
     if not roster:
         return []
-    used = {id(row) for r in results if (row := _match(r, roster)) is not None}
+    shared = _shared_names(results)
+    used = {id(row) for r in results if (row := _match(r, roster, shared)) is not None}
     return [Unmatched(row.get("student", ""), row.get("canvas_id") or row.get("id_number", ""), "", "no_result")
             for row in roster if id(row) not in used]
 
@@ -129,14 +154,16 @@ def write_moodle_csv(results: Sequence[SubmissionResult], out_dir: Path, *,
     header = [MOODLE_HEADERS[identifier], "Full name", item_name, *[f"{item_name}: {i}" for i in ids]]
     rows: list[list[str]] = [header]
     imported, unmatched = [], []
-    for r in sorted(results, key=lambda r: r.student.casefold()):
+    shared = _shared_names(results)
+    for r in sorted(results, key=_order):
         total, top = student_score(r, ids), student_max(r, ids, ref)
         if roster is None:
-            key, name = r.student_id or r.student, r.student
+            key, name = r.key, r.student
         else:
-            row = _match(r, roster)
+            row = _match(r, roster, shared)
             if row is None:
-                unmatched.append(Unmatched(r.student, r.student_id or "", _grade(total, top, None), "not_in_roster"))
+                unmatched.append(Unmatched(r.student, r.student_id or "", _grade(total, top, None),
+                                           _why_unmatched(r, shared)))
                 continue
             key, name = row.get(identifier, ""), row.get("name") or r.student
             if not key:
@@ -165,14 +192,16 @@ def write_canvas_csv(results: Sequence[SubmissionResult], out_dir: Path, *,
     possible = _grade(class_max, class_max, scale_to)
     rows: list[list[str]] = [[*CANVAS_COLUMNS, assignment], ["Points Possible", "", "", "", "", possible]]
     imported, unmatched = [], []
-    for r in sorted(results, key=lambda r: r.student.casefold()):
+    shared = _shared_names(results)
+    for r in sorted(results, key=_order):
         total, top = student_score(r, ids), student_max(r, ids, ref)
         if roster is None:
             canvas_id, sis_user, sis_login, section, name = r.student_id or "", "", "", "", r.student
         else:
-            row = _match(r, roster)
+            row = _match(r, roster, shared)
             if row is None:
-                unmatched.append(Unmatched(r.student, r.student_id or "", _grade(total, top, None), "not_in_roster"))
+                unmatched.append(Unmatched(r.student, r.student_id or "", _grade(total, top, None),
+                                           _why_unmatched(r, shared)))
                 continue
             canvas_id = row.get("canvas_id") or r.student_id or ""
             sis_user, sis_login = row.get("sis_user_id", ""), row.get("sis_login_id", "")

@@ -14,12 +14,13 @@ reported and skipped; the others are still rendered.
 from __future__ import annotations
 
 import sys
+import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..i18n import Lang, Msg
-from ..results import SubmissionResult
+from ..results import SubmissionResult, as_grader_error
 from .class_report import write_class_report
 from .gradebook import write_gradebook
 from .lms import read_roster, write_canvas_csv, write_moodle_csv
@@ -36,6 +37,7 @@ class RenderSummary:
     exports: list[Path] = field(default_factory=list)
     unreadable: list[tuple[Path, str]] = field(default_factory=list)   # (file, why)
     unmatched: list[str] = field(default_factory=list)                 # LMS: students not in the roster
+    failed: list[str] = field(default_factory=list)                    # reports that became grader_error rows
 
 
 def load_results(results_dir: Path) -> tuple[list[SubmissionResult], list[tuple[Path, str]]]:
@@ -65,8 +67,18 @@ def render_all(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, *,
         results = loaded
     env = template_env()
     ref = reference_max(results, max_points)
+    rendered = []
     for result in results:
-        summary.reports.append(write_student_report(result, out_dir, lang, reveal_hidden, env, ref))
+        try:
+            summary.reports.append(write_student_report(result, out_dir, lang, reveal_hidden, env, ref))
+        except OSError:
+            raise                      # a full disk is the run's problem: the CLI says so
+        except Exception:  # noqa: BLE001 - one student's report must not cost the class its reports
+            result = as_grader_error(result, "the report could not be rendered:\n" + traceback.format_exc())
+            summary.reports.append(write_student_report(result, out_dir, lang, reveal_hidden, env, ref))
+            summary.failed.append(result.display_name)
+        rendered.append(result)
+    results = rendered
     summary.index = write_class_report(results, out_dir, lang, env, ref)
     ids = list(exercise_ids) if exercise_ids is not None else ids_of(results)
     summary.exports += write_gradebook(results, ids, out_dir, max_points=ref)
@@ -76,7 +88,7 @@ def render_all(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, *,
         export = writer(results, out_dir / "lms", roster=roster_rows, max_points=ref)
         summary.exports += [export.path, export.unmatched_path]
         summary.unmatched += [u.student for u in export.unmatched
-                              if u.reason == "not_in_roster" and u.student not in summary.unmatched]
+                              if u.reason in ("not_in_roster", "ambiguous") and u.student not in summary.unmatched]
     return summary
 
 

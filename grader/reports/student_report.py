@@ -66,6 +66,8 @@ class ExerciseView:
     student_time: str
     hidden_points_pending: str
     notebook: str = ""          # link to the student's notebook, rendered and sanitized
+    hidden_output: str = ""     # printed during hidden checks' calls: only when revealing hidden
+    hidden_output_trimmed: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,11 @@ def exercise_view(ex: ExerciseResult, lang: Lang, reveal_hidden: bool, max_score
         # The engine's message here may carry grader internals: students get the plain words,
         # instructors find the message in the class report.
         message = t["grader_error_student"]
+    # Only what the student's code printed during visible checks: output of hidden checks'
+    # calls may hold private held-out inputs, so it is shown only when revealing hidden.
     output, output_trimmed = trim_text(ex.output) if ex.output else ("", False)
+    hidden_output, hidden_trimmed = (trim_text(ex.hidden_output) if reveal_hidden and ex.hidden_output
+                                     else ("", False))
     return ExerciseView(
         id=ex.exercise, title=ex.title.get(lang), status=ex.status, status_label=t[f"ex_{ex.status}"],
         score=fmt_num(ex.score, lang), max_score=fmt_num(max_score, lang),
@@ -133,7 +139,7 @@ def exercise_view(ex: ExerciseResult, lang: Lang, reveal_hidden: bool, max_score
         output=output, output_trimmed=output_trimmed, source=ex.source or "",
         student_time=fmt_seconds(ex.student_time_s, lang) if ex.student_time_s > 0 else "",
         hidden_points_pending=fmt_num(ex.hidden_points, lang) if ex.hidden_points > 0 else "",
-        notebook=notebook,
+        notebook=notebook, hidden_output=hidden_output, hidden_output_trimmed=hidden_trimmed,
     )
 
 
@@ -173,21 +179,22 @@ def write_student_report(result: SubmissionResult, out_dir: Path, lang: Lang = "
                          reveal_hidden: bool = False, env: Environment | None = None,
                          max_points: Mapping[str, float] | None = None) -> Path:
     """Write OUT/reports/<student>.html atomically and return its path."""
-    path = Path(out_dir) / "reports" / report_filename(result.student)
+    path = Path(out_dir) / "reports" / report_filename(result.file_label)
     write_text_atomic(path, render_student_report(result, lang, reveal_hidden, env, max_points,
                                                   notebook_links(result, Path(out_dir))))
     return path
 
 
 def notebook_path(out_dir: Path, student: str, exercise: str) -> Path:
-    """Where the grader stores a student's notebook rendered to sanitized HTML."""
+    """Where the grader stores a student's notebook rendered to sanitized HTML; `student` is
+    the student's file label (SubmissionResult.file_label, StudentFiles.file_label)."""
     return Path(out_dir) / "notebooks" / Path(report_filename(student)).stem / f"{exercise}.html"
 
 
 def notebook_links(result: SubmissionResult, out_dir: Path) -> dict[str, str]:
     links = {}
     for ex in result.exercises:
-        path = notebook_path(out_dir, result.student, ex.exercise)
+        path = notebook_path(out_dir, result.file_label, ex.exercise)
         if path.is_file():
             links[ex.exercise] = "../" + "/".join(quote(p) for p in path.relative_to(out_dir).parts)
     return links
