@@ -9,6 +9,7 @@ message, raised before any student is graded.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ class Split:
     y_test: np.ndarray
     feature_names: tuple[str, ...]
     description: Msg
+    public: bool = False          # the bundled split: its held-out labels are public knowledge
 
     @property
     def n_train(self) -> int:
@@ -161,7 +163,7 @@ def _source_key(source: Path | None) -> tuple[str | None, int, int]:
 def _load_cached(exercise_id: str, seed: int, source: str | None, _mtime: int, _size: int) -> Split:
     spec = SPECS[exercise_id]
     if source is None:
-        return _bundled(exercise_id, seed)
+        return dataclasses.replace(_bundled(exercise_id, seed), public=True)
     path = Path(source)
     suffix = path.suffix.lower()
     if suffix == ".npz":

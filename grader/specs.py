@@ -186,6 +186,7 @@ class TracedRun:
     products: int | None
     loops: bool
     seconds: float
+    uses_input: bool = True     # M enters the graph (False: the result was computed outside TF)
 
 
 @dataclass(frozen=True)

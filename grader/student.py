@@ -520,4 +520,5 @@ class TracedFunction:
         products = value.get("products")
         return TracedRun(array=value["array"], device=str(value.get("device", "")),
                          products=int(products) if isinstance(products, int) and not value.get("loops") else None,
-                         loops=bool(value.get("loops")), seconds=float(value.get("seconds", 0.0)))
+                         loops=bool(value.get("loops")), seconds=float(value.get("seconds", 0.0)),
+                         uses_input=bool(value.get("uses_input", False)))

@@ -6,8 +6,10 @@ from __future__ import annotations
 import ast
 
 from .batch import Grader
+from .checklib.learning import PLAUSIBILITY_FILE
 from .course import Course, Exercise, bundled_dir
 from .i18n import Lang
+from .results import ExerciseResult, write_json_atomic
 
 
 def pack_problems(exercise: Exercise) -> list[str]:
@@ -18,6 +20,30 @@ def pack_problems(exercise: Exercise) -> list[str]:
     problems = [f"test_{t} has no [checks.{t}] in exercise.toml" for t in sorted(tests - declared)]
     problems += [f"[checks.{t}] has no test_{t} in checks.py" for t in sorted(declared - tests)]
     return problems
+
+
+# How far beyond the reference solution a held-out metric may go before it is flagged as
+# implausibly good: accuracy + 0.08 (capped at 1), an error metric at half the reference's.
+ACCURACY_MARGIN = 0.08
+ERROR_FACTOR = 0.5
+
+
+def store_plausibility(exercise: Exercise, result: ExerciseResult) -> None:
+    """Write `plausibility.json` beside exercise.toml: the reference's held-out metric and the
+    ceiling the checks flag beyond (grader.checklib.learning.integrity_details)."""
+    for check in result.checks:
+        for metric, higher in (("accuracy", True), ("mae", False)):
+            value = check.details.get(metric)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                continue
+            ceiling = min(1.0, value + ACCURACY_MARGIN) if higher else value * ERROR_FACTOR
+            data = {"metric": metric, "reference": round(float(value), 4), "ceiling": round(ceiling, 4),
+                    "check": check.id, "measured_by": "tfgrade validate"}
+            try:
+                write_json_atomic(exercise.folder / PLAUSIBILITY_FILE, data)
+            except OSError:
+                pass          # an installed, read-only pack keeps the ceiling it shipped with
+            return
 
 
 def validate_pack(course: Course, lang: Lang, level: str = "auto") -> int:
@@ -36,6 +62,7 @@ def validate_pack(course: Course, lang: Lang, level: str = "auto") -> int:
                     bad = [c.id for c in res.checks if c.status not in ("passed", "not_applicable")]
                     problems.append(f"solution scores {res.score:g}/{res.max_score:g} (fails: {', '.join(bad)})")
                 sol_line = f"{res.score:g}/{res.max_score:g}"
+                store_plausibility(ex, res)
             starter = grader.grade_file(ex, ex.starter_file, "starter.py")
             if starter.score != 0:
                 problems.append(f"starter scores {starter.score:g}, expected 0")

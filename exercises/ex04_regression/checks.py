@@ -214,7 +214,7 @@ def test_regressor_output_and_loss(trained: Called, params: dict[str, Any], reco
            en=f"linear Dense(1) output, loss {spec.loss}, {spec.n_params} parameters", layers=layers)
 
 
-def test_regressor_mae(trained: Called, split: datasets.Split, params: dict[str, Any], record: Recorder) -> None:
+def test_regressor_mae(trained: Called, split: datasets.Split, params: dict[str, Any], record: Recorder, exercise: Any) -> None:
     spec = require_model(trained)
     outputs = trained.value.predict(np.array(split.x_test))
     predictions = learning.convert_or_fail(metrics.outputs_to_values, outputs, split.n_test,
@@ -229,6 +229,7 @@ def test_regressor_mae(trained: Called, split: datasets.Split, params: dict[str,
                    f"{split.n_test} cars the model had not seen"),
         held_out=Msg(f"los {split.n_test} coches reservados", f"the {split.n_test} held-out cars"),
         metric="MAE", higher_is_better=False)
+    details.update(learning.integrity_details(mae, split, learning.plausibility_ceiling(exercise), False, "MAE"))
     learning.grade_held_out(mae, float(params["mae_full_at"]), float(params["mae_zero_at"]), wording,
                             details, record, hints=lambda: advice(spec, predictions, params))
 

@@ -122,19 +122,26 @@ def traced_run(student: Any, m: np.ndarray, n: int, device: str, repeats: int = 
     return student.trace(ENTRY, m, n, device).run(repeats)
 
 
-def require_traced_correct(run: TracedRun, m: np.ndarray, n: int, tol: float) -> float:
-    err = rel_error(run.array, reference(m, n))
-    if err > tol:
-        fail(es=f"el grafo de matrix_power(M, {n}), ejecutado por el calificador, no da M^{n} "
-                f"(error relativo {err:.1e} > {tol:.0e})",
-             en=f"the graph of matrix_power(M, {n}), run by the grader, does not give M^{n} "
-                f"(relative error {err:.1e} > {tol:.0e})", expected=f"error ≤ {tol:.0e}", found=f"{err:.1e}")
-    return err
+def require_computed_in_tf(run: TracedRun, n: int) -> None:
+    if not run.uses_input:
+        fail(es=f"el grafo de matrix_power(M, {n}) no usa M: el resultado se calculó fuera de TensorFlow "
+                "(¿con NumPy?) y no vive en ningún dispositivo; calcula con tf.matmul",
+             en=f"the graph of matrix_power(M, {n}) does not use M: the result was computed outside "
+                "TensorFlow (with NumPy?) and lives on no device; compute with tf.matmul",
+             expected="M used by TensorFlow ops", found="a constant result")
 
 
 def _check_device(student: Any, record: Any, m: np.ndarray, n: int, device: str, tol: float) -> None:
     run = traced_run(student, m, n, device)
-    require_traced_correct(run, m, n, tol)
+    require_computed_in_tf(run, n)
+    # Placement is graded on the graph of the very computation the function performs: the
+    # traced graph must give what the function itself returns (right or wrong).
+    returned = as_array(student.call(ENTRY, m, n, device))
+    if returned is None or rel_error(run.array, returned.astype(np.float64)) > tol:
+        fail(es="el grafo trazado de tu función no da lo que tu función devuelve: no se puede saber dónde "
+                "se calcula el resultado",
+             en="the traced graph of your function does not give what your function returns: where the "
+                "result is computed cannot be known", expected="graph == returned value", found="different")
     wanted = device.lstrip("/")
     if not run.device.endswith(wanted):
         fail(es=f"con device=\"{device}\" el resultado debe estar en {wanted}, pero al ejecutar tu cálculo "

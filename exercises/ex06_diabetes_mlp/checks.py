@@ -122,7 +122,7 @@ def test_accepts_raw_features(trained: Called, params: dict[str, Any]) -> None:
 
 
 def test_heldout_accuracy(trained: Called, split: datasets.Split, params: dict[str, Any],
-                          record: Recorder) -> None:
+                          record: Recorder, exercise: Any) -> None:
     spec = require_model(trained)
     outputs = trained.value.predict(np.array(split.x_test))
     predictions = learning.convert_or_fail(metrics.outputs_to_labels, outputs, split.n_test,
@@ -134,6 +134,7 @@ def test_heldout_accuracy(trained: Called, split: datasets.Split, params: dict[s
                    f"{split.n_test} patients the model had not seen"),
         held_out=Msg(f"los {split.n_test} pacientes reservados", f"the {split.n_test} held-out patients"),
         metric="accuracy", higher_is_better=True)
+    details.update(learning.integrity_details(accuracy, split, learning.plausibility_ceiling(exercise), True, "accuracy"))
     learning.grade_held_out(accuracy, float(params["accuracy_full_at"]), float(params["accuracy_zero_at"]),
                             wording, details, record, hints=lambda: advice(spec, predictions, accuracy))
 

@@ -113,7 +113,7 @@ def test_parameter_budget(trained: Called, params: dict[str, Any], record: Recor
 
 
 def test_heldout_accuracy(trained: Called, split: datasets.Split, params: dict[str, Any],
-                          record: Recorder) -> None:
+                          record: Recorder, exercise: Any) -> None:
     spec = require_model(trained)
     n_classes = int(params["n_classes"])
     outputs = trained.value.predict(np.array(split.x_test))
@@ -131,6 +131,7 @@ def test_heldout_accuracy(trained: Called, split: datasets.Split, params: dict[s
                    f"{split.n_test} images the model had not seen"),
         held_out=Msg(f"las {split.n_test} imágenes reservadas", f"the {split.n_test} held-out images"),
         metric="accuracy", higher_is_better=True)
+    details.update(learning.integrity_details(accuracy, split, learning.plausibility_ceiling(exercise), True, "accuracy"))
     learning.grade_held_out(accuracy, float(params["accuracy_full_at"]), float(params["accuracy_zero_at"]),
                             wording, details, record, hints=lambda: advice(predictions))
 

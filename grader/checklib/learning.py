@@ -10,9 +10,11 @@ the exercise's `[params]` through the caller.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -132,6 +134,41 @@ class HeldOutWording:
     held_out: Msg       # "los 332 pacientes reservados" / "the 332 held-out patients"
     metric: str         # the metric in `expected`: "accuracy", "MAE"
     higher_is_better: bool  # accuracy: True ("≥", "desde"); an error: False ("≤", "hasta")
+
+
+PUBLIC_DATA = Msg(
+    "calificado con datos reservados públicos (el conjunto de prueba incluido): un modelo que los "
+    "memorice no se distingue de uno que aprende. Para un curso, usa un conjunto privado en "
+    "[datasets] del archivo del curso",
+    "graded on public held-out data (the bundled test split): a model that memorises it cannot be "
+    "told from one that learns. For a course, use a private set under [datasets] in the course file")
+
+
+def plausibility_ceiling(exercise: Any) -> float | None:
+    """The best metric the data allows, measured by `tfgrade validate` on the reference
+    solution (plus a margin) and stored with the pack as `plausibility.json`."""
+    path = Path(exercise.folder) / PLAUSIBILITY_FILE
+    try:
+        value = json.loads(path.read_text(encoding="utf-8")).get("ceiling")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+PLAUSIBILITY_FILE = "plausibility.json"
+
+
+def integrity_details(value: float, split: datasets.Split, ceiling: float | None,
+                      higher_is_better: bool, metric: str) -> dict[str, Any]:
+    """Flags for the instructor (they change no score): graded on public data, and a metric
+    beyond what the data allows (memorised labels?)."""
+    out: dict[str, Any] = {}
+    if split.public:
+        out["public_held_out"] = PUBLIC_DATA.to_json()
+    if ceiling is not None and math.isfinite(value) and (value > ceiling if higher_is_better else value < ceiling):
+        out["implausible"] = (f"{metric} {value:.4g} is beyond what this data allows ({'≤' if higher_is_better else '≥'} "
+                              f"{ceiling:.4g}, the reference solution plus a margin): check for leaked labels")
+    return out
 
 
 def grade_held_out(value: float, full_at: float, zero_at: float, wording: HeldOutWording,

@@ -211,7 +211,7 @@ class Verifier:
         except Exception as exc:  # noqa: BLE001 - the traced graph does not run
             raise VerifyError(f"{type(exc).__name__}: {str(exc)[:300]}") from None
         return {"array": np.asarray(result.numpy()), "device": str(result.device or ""),
-                "products": products, "loops": loops, "seconds": min(times),
+                "products": products, "loops": loops, "seconds": min(times), "uses_input": bool(holders),
                 "median_s": statistics.median(times)}
 
 
