@@ -8,16 +8,19 @@ from typing import Any, NoReturn
 from .i18n import Msg
 
 
-class CheckFailed(Exception):
-    """A check's verdict: the message is the student's feedback (expected vs found)."""
+class CheckFailed(BaseException):
+    """A check's verdict: the message is the student's feedback (expected vs found).
+    A BaseException, as pytest's own outcomes are: a check's `except Exception` around a
+    helper cannot swallow the verdict."""
 
-    def __init__(self, msg: Msg, details: dict[str, Any]) -> None:
+    def __init__(self, msg: Msg, details: dict[str, Any], score_fraction: float | None = None) -> None:
         super().__init__(msg.en)
         self.msg = msg
         self.details = details
+        self.score_fraction = score_fraction
 
 
-class NotApplicable(Exception):
+class NotApplicable(BaseException):
     """The check cannot apply on this machine (e.g. no GPU): its points leave the total."""
 
     def __init__(self, msg: Msg) -> None:
@@ -43,17 +46,37 @@ def _jsonable(value: Any) -> Any:
     return repr(value)[:500]
 
 
-def fail(es: str, en: str, *, expected: Any = None, found: Any = None, **details: Any) -> NoReturn:
-    extra = {k: _jsonable(v) for k, v in details.items()}
+# Keys of `details` that carry verdict signals: a check may not set them through fail/record.
+RESERVED_DETAILS = frozenset({"student_error", "grader_error", "tampering", "score_fraction"})
+
+
+def _message(es: str | Msg | None, en: str | None) -> Msg:
+    if isinstance(es, Msg):
+        return es
+    return Msg(es or en or "", en or es or "")
+
+
+def _details(details: dict[str, Any]) -> dict[str, Any]:
+    reserved = RESERVED_DETAILS & set(details)
+    if reserved:
+        raise ValueError(f"reserved detail keys {sorted(reserved)}: verdict signals are not set by checks")
+    return {k: _jsonable(v) for k, v in details.items()}
+
+
+def fail(es: str | Msg, en: str | None = None, *, expected: Any = None, found: Any = None,
+         score_fraction: float | None = None, **details: Any) -> NoReturn:
+    """The check fails with this feedback: a catalogue `Msg` (`messages("key", …)`) or the two
+    texts. `score_fraction` (0–1) is partial credit; the engine turns it into points."""
+    extra = _details(details)
     if expected is not None:
         extra["expected"] = _jsonable(expected)
     if found is not None:
         extra["found"] = _jsonable(found)
-    raise CheckFailed(Msg(es, en), extra)
+    raise CheckFailed(_message(es, en), extra, score_fraction)
 
 
-def not_applicable(es: str, en: str) -> NoReturn:
-    raise NotApplicable(Msg(es, en))
+def not_applicable(es: str | Msg, en: str | None = None) -> NoReturn:
+    raise NotApplicable(_message(es, en))
 
 
 @dataclass
@@ -63,7 +86,7 @@ class Recorder:
     feedback: Msg | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
-    def __call__(self, es: str | None = None, en: str | None = None, **details: Any) -> None:
+    def __call__(self, es: str | Msg | None = None, en: str | None = None, **details: Any) -> None:
         if es is not None or en is not None:
-            self.feedback = Msg(es or en or "", en or es or "")
-        self.details.update({k: _jsonable(v) for k, v in details.items()})
+            self.feedback = _message(es, en)
+        self.details.update(_details(details))

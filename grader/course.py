@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .catalogue import CATALOGUE_FILE, Catalogue
 from .errors import PackError, UnknownExercise
 from .i18n import Msg
 
@@ -72,6 +73,11 @@ class Exercise:
     @property
     def hidden_points(self) -> float:
         return sum(c.points for c in self.checks if c.hidden)
+
+    @property
+    def messages(self) -> Catalogue:
+        """The exercise's message catalogue (messages.toml beside checks.py)."""
+        return Catalogue.load(self.folder / CATALOGUE_FILE)
 
     def check(self, check_id: str) -> CheckSpec | None:
         return next((c for c in self.checks if c.id == check_id), None)

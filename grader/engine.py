@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from .catalogue import Catalogue
 from .checking import CheckFailed, NotApplicable, Recorder
 from .course import Course, Exercise, ExerciseLimits
 from .i18n import Msg
@@ -34,6 +35,7 @@ class _Outcome:
     status: CheckStatus
     feedback: Msg
     details: dict[str, Any] = field(default_factory=dict)
+    score_fraction: float | None = None
 
 
 def tampering_signal(err: StudentError) -> str | None:
@@ -81,6 +83,11 @@ class GradingPlugin:
     @pytest.fixture(scope="session")
     def exercise(self) -> Exercise:
         return self._exercise
+
+    @pytest.fixture(scope="session")
+    def messages(self) -> Catalogue:
+        """The exercise's catalogue: `messages("key", **values)` is a bilingual Msg."""
+        return self._exercise.messages
 
     @pytest.fixture
     def record(self, request: pytest.FixtureRequest) -> Recorder:
@@ -140,7 +147,7 @@ class GradingPlugin:
         rec = self.recorders.get(cid)
         details = dict(rec.details) if rec else {}
         if isinstance(exc, CheckFailed):
-            return _Outcome("failed", exc.msg, {**details, **exc.details})
+            return _Outcome("failed", exc.msg, {**details, **exc.details}, exc.score_fraction)
         if isinstance(exc, NotApplicable):
             return _Outcome("not_applicable", exc.msg, details)
         if isinstance(exc, StudentError):
@@ -272,7 +279,7 @@ def grade_exercise(course: Course, exercise: Exercise, source: SourceFile, sandb
         if outcome.status == "failed":
             # Partial credit (a metric between its zero and full-points lines): the check
             # reports the fraction; the points themselves are computed here, from the pack.
-            fraction = outcome.details.get("score_fraction")
+            fraction = outcome.score_fraction
             if isinstance(fraction, (int, float)) and not isinstance(fraction, bool):
                 points = round(spec.points * min(1.0, max(0.0, float(fraction))), 2)
         checks.append(CheckResult(id=spec.id, title=spec.title, status=outcome.status, points=points,

@@ -19,6 +19,12 @@ def pack_problems(exercise: Exercise) -> list[str]:
     declared = {c.id for c in exercise.checks}
     problems = [f"test_{t} has no [checks.{t}] in exercise.toml" for t in sorted(tests - declared)]
     problems += [f"[checks.{t}] has no test_{t} in checks.py" for t in sorted(declared - tests)]
+    catalogue = exercise.messages
+    problems += catalogue.problems()
+    used = {node.args[0].value for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "messages"
+            and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)}
+    problems += [f"messages({key!r}) is not in messages.toml" for key in sorted(used) if key not in catalogue]
     return problems
 
 

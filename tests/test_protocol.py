@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from grader import protocol
 from grader.errors import ProtocolError
-from grader.specs import ModelHandle, OpaqueValue, TensorValue, from_wire
+from grader.i18n import Msg
+from grader.specs import GraphSpec, OpaqueValue, TensorValue, UnverifiableModel, from_wire
 
 
 def roundtrip(header, arrays=()):  # type: ignore[no-untyped-def]
@@ -85,26 +86,48 @@ def test_random_streams_fail_cleanly(noise: bytes, cut: int) -> None:
         pass
 
 
-def _predict(handle: int, x: np.ndarray) -> np.ndarray:
-    return x
+class _Resolver:
+    """Records what the wire hands over for verification; builds no verified value itself."""
+
+    def __init__(self) -> None:
+        self.models: list[tuple[bytes | None, str | None, object]] = []
+
+    def model(self, archive, histories, save_error, probe):  # type: ignore[no-untyped-def]
+        self.models.append((archive, save_error, probe))
+        return UnverifiableModel("test", Msg("es", "en"), histories)
+
+    def graph(self, graphdef, error):  # type: ignore[no-untyped-def]
+        return GraphSpec(True, (), Msg(str(error), str(error)))
 
 
-def test_from_wire_builds_typed_values() -> None:
-    arrays = (np.ones((2, 2)),)
+_predict = _Resolver()
+
+
+def test_from_wire_builds_typed_values_and_hands_artifacts_to_the_resolver() -> None:
+    archive = np.frombuffer(b"PK-archive-bytes", dtype=np.uint8)
+    arrays = (np.ones((2, 2)), archive, np.zeros((8, 1)))
+    resolver = _Resolver()
     value = from_wire({"__t__": "tuple", "items": [
         {"__t__": "tensor", "i": 0, "dtype": "float32", "device": "/device:CPU:0"},
         {"__t__": "opaque", "type_name": "Liar", "text": "1.0"},
-        {"__t__": "model", "handle": 1, "spec": {"class_kind": "sequential", "class_name": "Sequential",
-                                               "layers": [{"name": "<script>", "type": "Dense", "units": 3}],
-                                               "n_params": 7, "compiled": True}}]}, arrays, _predict)
+        # a self-description ("spec") travels no more: only the archive counts
+        {"__t__": "model", "archive": {"__t__": "ndarray", "i": 1}, "histories": [], "save_error": None,
+         "probe": {"__t__": "ndarray", "i": 2},
+         "spec": {"class_kind": "sequential", "layers": [{"type": "Dense", "units": 32}]}}]}, arrays, resolver)
     tensor, opaque, model = value
     assert isinstance(tensor, TensorValue) and tensor.device.endswith("CPU:0")
     assert isinstance(opaque, OpaqueValue) and opaque.type_name == "Liar"
-    assert isinstance(model, ModelHandle) and model.spec.layers[0].units == 3
+    assert isinstance(model, UnverifiableModel)
+    assert resolver.models[0][0] == b"PK-archive-bytes" and resolver.models[0][2] is not None
+
+
+def test_from_wire_refuses_artifact_bytes_that_are_not_bytes() -> None:
+    with pytest.raises(ProtocolError):
+        from_wire({"__t__": "model", "archive": {"__t__": "ndarray", "i": 0}}, (np.ones(3),), _Resolver())
 
 
 @pytest.mark.parametrize("bad", [
-    {"__t__": "ndarray", "i": 5}, {"__t__": "nope"}, {"__t__": "model", "handle": "x"},
+    {"__t__": "ndarray", "i": 5}, {"__t__": "nope"}, {"__t__": "model", "archive": {"__t__": "ndarray", "i": 9}},
     {"__t__": "tensor"}, {"__t__": "tuple"},
 ])
 def test_from_wire_rejects_malformed(bad: dict) -> None:  # type: ignore[type-arg]

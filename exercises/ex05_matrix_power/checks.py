@@ -268,10 +268,11 @@ def test_throughput(student: Any, params: dict[str, Any], record: Any) -> None:
     m = orthogonal(size, int(params["seed"]) + 100)
     # Both sides of the comparison are timed by the clean process, back to back: plain
     # tf.matmul, then the student's traced graph (best of throughput_trials runs).
+    traced = student.trace(ENTRY, m, power, CPU)
     baseline = student.verifier.matmul_seconds(size, int(params["matmul_repeats"]))
     if not (math.isfinite(baseline) and baseline > 0):
         raise RuntimeError(f"matmul_seconds gave {baseline!r}")   # the grader's problem, not the student's
-    run = traced_run(student, m, power, CPU, repeats=int(params["throughput_trials"]))
+    run = traced.run(int(params["throughput_trials"]))
     err = rel_error(run.array, reference(m, power))
     if err > tol:
         fail(es=f"M^{power} de una matriz {size}×{size} es incorrecto (error relativo {err:.1e} > "

@@ -98,8 +98,12 @@ class Service:
                    "failed_cells": [c for c in failed if isinstance(c, dict)][:50] if isinstance(failed, list) else [],
                    "functions": sorted(k for k, v in module.__dict__.items() if callable(v))[:500]})
 
-    def call(self, req: dict[str, Any], arrays: tuple[np.ndarray, ...]) -> None:
+    def call(self, req: dict[str, Any], arrays: tuple[np.ndarray, ...], tracing: bool = False) -> None:
+        """Call the student's function with the decoded arguments and send what it returned.
+        With `tracing`, the call is traced into a GraphDef instead (ex05: the clean process
+        counts its products and runs it); tracing runs student code too."""
         from grader.runtime import instrument
+        from grader.runtime.tracing import trace_call
 
         name = str(req.get("name"))
         fn = getattr(self.module, name, None) if self.module is not None else None
@@ -112,7 +116,7 @@ class Service:
         instrument.reset()
         start = time.perf_counter()
         try:
-            value = fn(*args, **kwargs)
+            value = trace_call(fn, args, kwargs) if tracing else fn(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001
             self.send({"ok": False, "error": describe_exception(exc, self.filename),
                        "duration_s": time.perf_counter() - start, "events": instrument.snapshot()})
@@ -127,29 +131,6 @@ class Service:
                                               "message": str(exc)[:500], "frames": []}})
             return
         self.send({"ok": True, "value": described, "duration_s": duration, "events": events})
-
-    def trace(self, req: dict[str, Any], arrays: tuple[np.ndarray, ...]) -> None:
-        """Trace the student's function, called with these arguments, into a GraphDef: the
-        clean process counts its products and runs it (ex05). Tracing runs student code."""
-        from grader.runtime.tracing import trace_call
-
-        name = str(req.get("name"))
-        fn = getattr(self.module, name, None) if self.module is not None else None
-        if not callable(fn):
-            self.send({"ok": False, "error": {"kind": "missing", "type": "AttributeError",
-                                              "message": name, "frames": []}})
-            return
-        args = _decode(req.get("args", []), arrays)
-        kwargs = _decode(req.get("kwargs", {}), arrays)
-        start = time.perf_counter()
-        try:
-            value = trace_call(fn, args, kwargs)
-        except BaseException as exc:  # noqa: BLE001
-            self.send({"ok": False, "error": describe_exception(exc, self.filename),
-                       "duration_s": time.perf_counter() - start, "events": {}})
-            return
-        self.send({"ok": True, "value": self.describer.describe(value),
-                   "duration_s": time.perf_counter() - start, "events": {}})
 
     def builtin(self, req: dict[str, Any]) -> None:
         name = str(req.get("name"))
@@ -191,7 +172,7 @@ class Service:
             elif op == "builtin":
                 self.builtin(req)
             elif op == "trace":
-                self.trace(req, frame.arrays)
+                self.call(req, frame.arrays, tracing=True)
             else:
                 return
 
@@ -204,22 +185,14 @@ def _prepare_process(init: dict[str, Any]) -> None:
     os.environ.update({"OMP_NUM_THREADS": str(threads), "MPLBACKEND": "Agg",
                        "HOME": os.getcwd(), "TF_CPP_MIN_LOG_LEVEL": "3"})
     import keras
-    import tensorflow as tf
+
+    from grader.runtime.devices import configure_tensorflow
 
     seed = int(init.get("seed", 0))
     random.seed(seed)
     np.random.seed(seed)
     keras.utils.set_random_seed(seed)
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(max(1, min(2, threads)))
-    except RuntimeError:
-        pass
-    try:
-        for gpu in tf.config.list_physical_devices("GPU"):
-            tf.config.experimental.set_memory_growth(gpu, True)
-    except RuntimeError:
-        pass
+    configure_tensorflow(threads)
     from grader.runtime import instrument
 
     instrument.install()

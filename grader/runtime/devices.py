@@ -45,3 +45,19 @@ def device_runs_ops(device: str) -> bool:
     except (RuntimeError, ValueError, tf.errors.OpError):
         return False
     return canonical(probe.device) == canonical(device)
+
+
+def configure_tensorflow(threads: int) -> None:
+    """Thread pools and GPU memory growth, before any op runs (student child and verifier)."""
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(max(1, min(2, threads)))
+    except RuntimeError:
+        pass
+    try:
+        for gpu in tf.config.list_physical_devices("GPU"):
+            tf.config.experimental.set_memory_growth(gpu, True)
+    except RuntimeError:
+        pass

@@ -91,14 +91,7 @@ def prepare_verifier(threads: int) -> None:
     os.environ.update({"OMP_NUM_THREADS": str(threads), "TF_CPP_MIN_LOG_LEVEL": "3", "HOME": os.getcwd()})
     import tensorflow as tf
 
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(max(1, min(2, threads)))
-    except RuntimeError:
-        pass
-    try:
-        for gpu in tf.config.list_physical_devices("GPU"):
-            tf.config.experimental.set_memory_growth(gpu, True)
-    except RuntimeError:
-        pass
+    from grader.runtime.devices import configure_tensorflow
+
+    configure_tensorflow(threads)
     tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
