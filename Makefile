@@ -20,12 +20,12 @@ demo: $(STAMP)
 	@echo "Reports: demo-out/index.html · gradebook: demo-out/gradebook.csv"
 
 test: $(STAMP)
-	$(BIN)/ruff check grader tests exercises solutions examples
+	$(BIN)/ruff check tfgrade grader tests exercises solutions examples
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check grader tests exercises solutions examples
+	$(BIN)/ruff check tfgrade grader tests exercises solutions examples
 	$(BIN)/mypy
 
 clean:

@@ -8,7 +8,7 @@ the reference solution or one of the realistic wrong submissions in tests/submis
 (cases meant to time out are left out: they would measure the time limit, not the grader).
 Each student is strong, average or weak: the share of exercises handed in right.
 
-It runs `python -m grader grade CLASS --out OUT -j J` as a subprocess and prints:
+It runs `python -m tfgrade grade CLASS --out OUT -j J` as a subprocess and prints:
 - wall time and students per minute;
 - the overhead ratio: wall ÷ (Σ student_time_s ÷ cores), from OUT/results/*.json. 1.0 is the
   physical limit (every core running student code all the time);
@@ -204,7 +204,7 @@ class TreeSampler(threading.Thread):
                 for c in children.get(pid, []):
                     c_cmd = self.cmd(c, stats[c][1])
                     # bwrap's own command line names the zygote too: only the interpreter counts
-                    c_is_zygote = "grader.runtime.zygote" in c_cmd and not c_cmd.split(" ")[0].endswith("bwrap")
+                    c_is_zygote = "tfgrade.sandboxed.zygote" in c_cmd and not c_cmd.split(" ")[0].endswith("bwrap")
                     started = stats[c][1] / CLK_TCK - self.launch
                     if role == "child" or (pid_is_zygote and c_is_zygote):
                         c_role = "child"          # a fork of the zygote: one (student, exercise)
@@ -263,10 +263,10 @@ def run_command(cmd: list[str], cwd: Path = ROOT, env: dict[str, str] | None = N
 
 
 def run_tfgrade(class_dir: Path, out: Path, jobs: int, interval: float = 0.5, tree: Path = ROOT) -> Run:
-    """`python -m grader grade` of the checkout at `tree` (its own grader/ and exercises/)."""
+    """`python -m tfgrade grade` of the checkout at `tree` (its own tfgrade/ and exercises/)."""
     if out.exists():
         shutil.rmtree(out)
-    return run_command([sys.executable, "-m", "grader", "grade", str(class_dir), "--out", str(out),
+    return run_command([sys.executable, "-m", "tfgrade", "grade", str(class_dir), "--out", str(out),
                         "-j", str(jobs), "--force", "--lang", "en"], cwd=tree, interval=interval)
 
 
@@ -351,11 +351,11 @@ def profile_students(class_dir: Path, k: int, jobs: int, top: int = 0, tree: Pat
     """Grade k students in this process, one worker, with timers around the grader's internals;
     `top` > 0 adds cProfile's `top` functions by own time (it slows pure-Python code down)."""
     sys.path.insert(0, str(tree))
-    from grader import engine
-    from grader.batch import Grader, collect_student
-    from grader.course import Course
-    from grader.sandbox.supervisor import Sandbox
-    from grader.student import StudentProxy
+    from tfgrade.engine import plugin as engine
+    from tfgrade.runners.batch import Grader, collect_student
+    from tfgrade.pack.course import Course
+    from tfgrade.supervisor.children import Sandbox
+    from tfgrade.engine.proxy import StudentProxy
 
     acc: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     state = {"ex": "?", "depth": 0}
@@ -395,7 +395,7 @@ def profile_students(class_dir: Path, k: int, jobs: int, top: int = 0, tree: Pat
         acc[exercise.id]["n"] += 1
         return result
 
-    import grader.batch as batch
+    import tfgrade.runners.batch as batch
     batch.grade_exercise = grade_exercise
     timed(Sandbox, "spawn", "fork")
     timed(StudentProxy, "_spawn", "spawn", track_student=True)

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/matrix_power.py                 # 1024×1024, M^64, CPU, float32
     .venv/bin/python benchmarks/matrix_power.py --sizes 512,1024,2048 --devices cpu,gpu
 
-It measures through `tfgrade bench`'s own code (grader/bench.py, which runs the TensorFlow
+It measures through `tfgrade bench`'s own code (tfgrade/bench.py, which runs the TensorFlow
 half in a child process), writes the same CSV and PNG, and exits 1 when square-and-multiply
 at `--check-size` gets less than `--min-fraction` of the device's plain matmul rate per
 product. The machine the numbers come from is shared: rerun before trusting one low value.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from grader.bench import format_table, options_from, run_bench, write_csv, write_plot  # noqa: E402
+from tfgrade.bench import format_table, options_from, run_bench, write_csv, write_plot  # noqa: E402
 
 
 def main() -> int:

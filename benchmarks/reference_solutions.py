@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/reference_solutions.py [--seeds 0 1 2] [--threads 1]
 
 For each seed: keras.utils.set_random_seed(seed), train the reference on the bundled
-training split, predict the held-out split and score it with grader.metrics, exactly as
+training split, predict the held-out split and score it with tfgrade.pack.metrics, exactly as
 the checks do. TensorFlow is limited to --threads cores, like a grading worker's share.
 Prints a Markdown table (benchmarks/REFERENCE.md keeps the measured one).
 """
@@ -41,7 +41,9 @@ def main() -> int:
     import tensorflow as tf
     from tensorflow import keras
 
-    from grader import datasets, metrics
+    from tfgrade.pack import datasets
+
+    from tfgrade.pack import metrics
 
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)

@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from grader.batch import Grader
-from grader.results import ExerciseResult
+from tfgrade.engine.results import ExerciseResult
+from tfgrade.runners.batch import Grader
 
 
 def grade_text(grader: Grader, tmp_path: Path, exercise_id: str, text: str | bytes,

@@ -1,6 +1,6 @@
-"""Print grader/keras_allowlist.py from the installed Keras (run by hand, keep the output as data).
+"""Print tfgrade/engine/keras_allowlist.py from the installed Keras (run by hand, keep the output as data).
 
-    .venv/bin/python tests/make_keras_allowlist.py > grader/keras_allowlist.py
+    .venv/bin/python tests/make_keras_allowlist.py > tfgrade/engine/keras_allowlist.py
 
 The trusted side never imports Keras: it reads these literal lists. Regenerate when the sandbox's
 Keras version changes, then review the diff: every new name is code the clean loader will build.

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from grader.i18n import Msg
-from grader.results import CheckResult, ExerciseResult, SubmissionResult
+from tfgrade.engine.results import CheckResult, ExerciseResult, SubmissionResult
+from tfgrade.i18n import Msg
 
 XSS = "<script>alert(1)</script>"
 XSS_IMG = '<img src=x onerror="alert(2)">'
@@ -294,7 +294,7 @@ def adversarial_student(name: str = XSS) -> SubmissionResult:
               curves={XSS: [1.0, 0.5], "$\\frac{": [0.2, 0.1]},
               confusion_matrix={"labels": [XSS, "b"], "counts": [[1, 0], [0, 1]]},
               benchmark=[{XSS: XSS_IMG}],
-              grader_error="Traceback (most recent call last):\n  File \"grader/engine.py\", line 99\nKeyError: 'SECRET_HOLDOUT_PATH'",
+              grader_error="Traceback (most recent call last):\n  File \"tfgrade/engine/plugin.py\", line 99\nKeyError: 'SECRET_HOLDOUT_PATH'",
               **{XSS: XSS}),
     ], status="crashed", message=Msg(f"el proceso terminó: {XSS}", f"the process died: {XSS}"),
         output=f"</pre><script>alert(3)</script>{XSS_IMG}\n")

@@ -28,11 +28,11 @@ from typing import Any, TypeVar
 
 import pytest
 
-from grader.batch import Grader
-from grader.course import Course
-from grader.sandbox import Sandbox, default_masks, make_sandbox
-from grader.sandbox.isolation import detect_level
-from grader.student import StudentError, StudentProxy
+from tfgrade.engine.proxy import StudentError, StudentProxy
+from tfgrade.pack.course import Course
+from tfgrade.runners.batch import Grader
+from tfgrade.supervisor import Sandbox, default_masks, make_sandbox
+from tfgrade.supervisor.isolation import detect_level
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTCOMES = ROOT / "test-artifacts" / "security" / "outcomes.json"

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import Course
-from grader.errors import SubmissionError
-from grader.intake import ArchiveLimits, discover, safe_extract
-from grader.matching import match_exercise
+from tfgrade.errors import SubmissionError
+from tfgrade.intake.classfolder import ArchiveLimits, discover, safe_extract
+from tfgrade.intake.matching import match_exercise
+from tfgrade.pack.course import Course
 
 ROOT = Path(__file__).resolve().parent.parent
 IDS = ("ex01_tf1_add", "ex02_sequential", "ex06_diabetes_mlp")
@@ -124,7 +124,7 @@ def _class(tmp: Path, n: int = 5) -> Path:
 
 
 def _tfgrade(*args: str, **kw) -> subprocess.Popen[str]:  # type: ignore[no-untyped-def]
-    return subprocess.Popen([sys.executable, "-m", "grader", *args], text=True, stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "tfgrade", *args], text=True, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True, **kw)
 
 
@@ -201,7 +201,7 @@ def test_missing_gpu_exercise_has_the_same_maximum_as_a_graded_one(grader) -> No
 
 
 def _worker_pids(root_pid: int) -> list[int]:
-    from grader.sandbox.procs import descendants
+    from tfgrade.supervisor.procs import descendants
 
     found = []
     for pid in descendants(root_pid):
@@ -249,7 +249,7 @@ def test_full_disk_is_reported_and_a_rerun_completes(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     script = (f"mount -t tmpfs -o size=24k tmpfs {out} && cd {ROOT} && "
-              f"{sys.executable} -m grader grade {subs} --out {out} --pack {pack} -j 1 --lang en; "
+              f"{sys.executable} -m tfgrade grade {subs} --out {out} --pack {pack} -j 1 --lang en; "
               f"echo EXIT=$?; ls -a {out}/results 2>/dev/null; "
               f"{sys.executable} -c \"import glob, json; [json.load(open(f)) for f in glob.glob('{out}/results/*.json')]; "
               f"print('JSON-OK')\"")

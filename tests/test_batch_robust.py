@@ -15,13 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from report_fixtures import full_marks_student
 
-from grader import protocol
-from grader.batch import StudentFiles, grade_class
-from grader.cli import main
-from grader.course import Course
-from grader.progress import Progress
-from grader.reports.render import render_all
-from grader.results import SubmissionResult
+from tfgrade.cli import main
+from tfgrade.engine.results import SubmissionResult
+from tfgrade.pack.course import Course
+from tfgrade.reports.render import render_all
+from tfgrade.runners.batch import StudentFiles, grade_class
+from tfgrade.runners.progress import Progress
+from tfgrade.wire import framing as protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWED_CONTROLS = {"\n", "\t", "\r"}

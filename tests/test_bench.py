@@ -1,4 +1,4 @@
-"""`tfgrade bench`: the trusted half (grader/bench.py) and the measuring kernel.
+"""`tfgrade bench`: the trusted half (tfgrade/bench.py) and the measuring kernel.
 
 One real run (tiny sizes, one child process) feeds most tests; the rest are pure functions.
 The GPU is always faked: a device list that claims /GPU:0 while CUDA is hidden from the
@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader import bench
-from grader.runtime import bench_kernel
-from grader.runtime.devices import canonical
+from tfgrade import bench
+from tfgrade.sandboxed import bench_kernel
+from tfgrade.sandboxed.devices import canonical
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES, POWER, DTYPES = (32, 64), 8, ("float32", "float16")
@@ -109,7 +109,7 @@ def test_table_shows_measurements_and_the_skip_reason(run: BenchRun) -> None:
 
 # ---------------------------------------------------------------- trusted side, no child
 def test_trusted_side_does_not_import_tensorflow() -> None:
-    code = "import sys, grader.bench; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    code = "import sys, tfgrade.bench; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
 
@@ -221,7 +221,7 @@ def test_canonical_device_names(name: str, expected: str) -> None:
 
 def test_student_file_runs_in_the_sandbox(tmp_path: Path) -> None:
     """--file is untrusted: its matrix_power runs in the grading sandbox and only rows return."""
-    from grader.bench import main_bench
+    from tfgrade.bench import main_bench
 
     student = tmp_path / "ex05_matrix_power.py"
     student.write_text(

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from report_fixtures import XSS, class_results, failing_student, self_check_student
 
-from grader.reports import render_all
-from grader.reports.formatting import report_filename
+from tfgrade.reports import render_all
+from tfgrade.reports.formatting import report_filename
 
 pytestmark = pytest.mark.browser
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.catalogue import GRADER, Catalogue, fmt
-from grader.checking import CheckFailed, fail
-from grader.course import Exercise
-from grader.i18n import Msg
-from grader.validate import pack_problems
+from tfgrade.catalogue import GRADER, Catalogue, fmt
+from tfgrade.engine.validate import pack_problems
+from tfgrade.engine.verdicts import CheckFailed, fail
+from tfgrade.i18n import Msg
+from tfgrade.pack.course import Exercise
 
 ENTRY = '''
 [layer_units]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.cli import main
+from tfgrade.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -101,7 +101,7 @@ def test_grade_a_small_class(tmp_path: Path) -> None:
 def test_grade_one_writes_gradescope_results(tmp_path: Path) -> None:
     import json
 
-    from grader.reports.gradescope import RESULTS_SCHEMA
+    from tfgrade.reports.gradescope import RESULTS_SCHEMA
 
     jsonschema = pytest.importorskip("jsonschema")
     sub = tmp_path / "submission"

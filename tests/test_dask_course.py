@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import datasets
-from grader.batch import course_digest, pack_digest
-from grader.course import Course
+from tfgrade.pack import datasets
+from tfgrade.pack.course import Course
+from tfgrade.runners.batch import course_digest, pack_digest
 
 ROOT = Path(__file__).resolve().parent.parent
 N_TEST = 60
@@ -62,7 +62,7 @@ def test_bundle_rebuilds_the_course_without_the_instructors_files(tmp_path: Path
 
 
 def test_bundle_refuses_paths_that_escape(tmp_path: Path) -> None:
-    from grader.errors import PackError
+    from tfgrade.errors import PackError
 
     config = _setup(tmp_path / "instructor", ids=("ex01_tf1_add",), graded=("ex01_tf1_add",))
     bundle = Course.load(tmp_path / "instructor" / "pack", config).to_bundle()
@@ -103,7 +103,7 @@ def test_dask_workers_grade_the_instructors_course(tmp_path: Path) -> None:
     books = {}
     for label, extra in (("local", ["-j", "2"]), ("dask", ["--dask-local", "2"])):
         out = tmp_path / label
-        proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(subs), "--out", str(out),
+        proc = subprocess.run([sys.executable, "-m", "tfgrade", "grade", str(subs), "--out", str(out),
                                "--pack", str(tmp_path / "pack"), "--course", str(config), "--lang", "en", *extra],
                               capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
         assert proc.returncode == 0, proc.stderr[-3000:]

@@ -1,4 +1,4 @@
-"""grader.datasets: the bundled splits, their determinism, and instructors' own files."""
+"""tfgrade.pack.datasets: the bundled splits, their determinism, and instructors' own files."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grader import datasets
-from grader.datasets import DataConfig, Split
-from grader.errors import DatasetError
+from tfgrade.errors import DatasetError
+from tfgrade.pack import datasets
+from tfgrade.pack.datasets import DataConfig, Split
 
 AUTO_FEATURES = ["cylinders", "displacement", "horsepower", "weight", "acceleration", "year", "origin"]
 PIMA_FEATURES = ["npreg", "glu", "bp", "skin", "bmi", "ped", "age"]
@@ -105,7 +105,7 @@ def test_description_is_bilingual() -> None:
 
 
 def test_the_trusted_side_never_imports_tensorflow() -> None:
-    code = ("import sys; from grader import datasets, metrics; "
+    code = ("import sys; from tfgrade import datasets, metrics; "
             "datasets.auto_mpg(); datasets.pima(); datasets.digits(); "
             "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

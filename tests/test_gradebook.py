@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from report_fixtures import EXERCISE_IDS, class_results, full_marks_student, not_submitted_student, submission
 
-from grader.reports.gradebook import gradebook_frame, write_gradebook, xlsx_available
+from tfgrade.reports.gradebook import gradebook_frame, write_gradebook, xlsx_available
 
 
 def read(path) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from report_fixtures import XSS, adversarial_student, class_results, failing_student, full_marks_student
 
-from grader.reports.gradescope import RESULTS_SCHEMA, build_gradescope_bundle, to_gradescope
+from tfgrade.reports.gradescope import RESULTS_SCHEMA, build_gradescope_bundle, to_gradescope
 
 VALIDATOR = Draft202012Validator(RESULTS_SCHEMA)
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import datasets, protocol
-from grader.cli import main
-from grader.engine import grade_exercise
-from grader.source import read_submission
+from tfgrade.cli import main
+from tfgrade.engine.plugin import grade_exercise
+from tfgrade.intake.source import read_submission
+from tfgrade.pack import datasets
+from tfgrade.wire import framing as protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,7 +53,7 @@ def _private_pima(path: Path, seed: int = 7) -> None:
 def test_instructor_data_override_is_used(tmp_path: Path) -> None:
     _private_pima(tmp_path / "pima_private.npz")
     (tmp_path / "course.toml").write_text('[datasets.ex06_diabetes_mlp]\nsource = "pima_private.npz"\n')
-    from grader.course import Course
+    from tfgrade.pack.course import Course
 
     course = Course.load(config=tmp_path / "course.toml")
     ex = course.get("ex06_diabetes_mlp")

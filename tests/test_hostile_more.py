@@ -23,9 +23,9 @@ import pytest
 from gradehelp import grade_text
 from security_table import ALL, GRADER_SECRET, NAMESPACED, ROOT, Levelled, Security, attack, run_student
 
-from grader.batch import collect_student
-from grader.sandbox import procs
-from grader.specs import OpaqueValue
+from tfgrade.engine.returned import OpaqueValue
+from tfgrade.runners.batch import collect_student
+from tfgrade.supervisor import procs
 
 pytest_plugins = ["security_table"]
 
@@ -200,7 +200,7 @@ def test_other_processes_are_invisible(at_level: Levelled, sec: Security) -> Non
             "    return seen\n")
     seen = run_student(at_level.sandbox, code).value
     assert isinstance(seen, list)
-    foreign = [c for c in seen if "pytest" in c or "grader.runtime.zygote" in c or "bwrap" in c]
+    foreign = [c for c in seen if "pytest" in c or "tfgrade.sandboxed.zygote" in c or "bwrap" in c]
     sec.outcome(at_level.level, not foreign, f"{len(seen)} processes visible, {len(foreign)} of the grader/zygote")
 
 
@@ -365,7 +365,7 @@ def _zygote_host_pid(sandbox) -> int:  # type: ignore[no-untyped-def]
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if argv[1:3] == [b"-m", b"grader.runtime.zygote"]:
+        if argv[1:3] == [b"-m", b"tfgrade.sandboxed.zygote"]:
             return pid
     raise AssertionError("no zygote found")
 

@@ -1,5 +1,5 @@
 """Public held-out data and implausibly good metrics are flagged for the instructor; no
-score changes (grader.checklib.learning.integrity_details, grader.validate)."""
+score changes (tfgrade.checklib.learning.integrity_details, tfgrade.engine.validate)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from grader import datasets
-from grader.checklib import learning
-from grader.reports.class_report import student_flags
-from grader.results import CheckResult, ExerciseResult, SubmissionResult
+from tfgrade.checklib import learning
+from tfgrade.engine.results import CheckResult, ExerciseResult, SubmissionResult
+from tfgrade.pack import datasets
+from tfgrade.reports.class_report import student_flags
 
 
 def _split(public: bool) -> datasets.Split:

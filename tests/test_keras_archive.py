@@ -19,11 +19,17 @@ from typing import Any
 
 import pytest
 
-from grader import keras_allowlist as allow
-from grader.errors import ProtocolError
-from grader.keras_archive import ArchiveRefused, KerasArchive, ModelFacts, describe_archive, read_archive
-from grader.keras_config import canonical_loss, snake
-from grader.specs import ModelSpec
+from tfgrade.engine import keras_allowlist as allow
+from tfgrade.engine.keras_archive import (
+    ArchiveRefused,
+    KerasArchive,
+    ModelFacts,
+    describe_archive,
+    read_archive,
+)
+from tfgrade.engine.keras_config import canonical_loss, snake
+from tfgrade.engine.returned import ModelSpec
+from tfgrade.errors import ProtocolError
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "tests" / "keras_archives" / "build.py"
@@ -390,8 +396,8 @@ def test_allowlist_matches_installed_keras() -> None:
     proc = subprocess.run([sys.executable, str(ROOT / "tests" / "make_keras_allowlist.py")],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout == (ROOT / "grader" / "keras_allowlist.py").read_text(), \
-        "Keras changed: regenerate grader/keras_allowlist.py with tests/make_keras_allowlist.py and review it"
+    assert proc.stdout == (ROOT / "tfgrade" / "engine" / "keras_allowlist.py").read_text(), \
+        "Keras changed: regenerate tfgrade/engine/keras_allowlist.py with tests/make_keras_allowlist.py and review it"
 
 
 @pytest.mark.parametrize("bad", [
@@ -417,7 +423,7 @@ def test_facts_from_wire() -> None:
 
 
 def test_reader_imports_no_tensorflow_keras_or_h5py() -> None:
-    code = ("import sys, grader.keras_archive, grader.keras_config, grader.keras_allowlist; "
+    code = ("import sys, tfgrade.engine.keras_archive, tfgrade.engine.keras_config, tfgrade.engine.keras_allowlist; "
             "print(sorted(m for m in ('tensorflow', 'keras', 'h5py', 'jax', 'torch') if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 0, proc.stderr

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from report_fixtures import class_results, full_marks_student, timeout_student
 
-from grader.reports.lms import read_roster, write_canvas_csv, write_moodle_csv
+from tfgrade.reports.lms import read_roster, write_canvas_csv, write_moodle_csv
 
 ROSTER = """\ufeffStudent,Name,Email,Username,ID_number,Canvas_ID,SIS_User_ID,SIS_Login_ID,Section
 ANA_GARCIA,"García, Ana",ana@uni.es,agarcia,A-1,101,S1,ana.garcia,Grupo A

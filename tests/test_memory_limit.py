@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from gradehelp import first_error, grade_text
 
-from grader.batch import Grader
-from grader.course import Course
-from grader.student import StudentProxy
+from tfgrade.engine.proxy import StudentProxy
+from tfgrade.pack.course import Course
+from tfgrade.runners.batch import Grader
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT_MB = 600
@@ -49,7 +49,7 @@ def small_grader(small_limit_course: Course, grader: Grader, monkeypatch: pytest
 
 def test_sandbox_spawn_takes_the_memory_limit(grader: Grader) -> None:
     sent: list[dict] = []  # type: ignore[type-arg]
-    from grader.sandbox import supervisor
+    from tfgrade.supervisor import supervisor
 
     original = supervisor.SandboxChild._send
 

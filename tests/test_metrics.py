@@ -1,4 +1,4 @@
-"""grader.metrics: accuracy, MAE, confusion counts, the partial-credit line, outputs → labels."""
+"""tfgrade.pack.metrics: accuracy, MAE, confusion counts, the partial-credit line, outputs → labels."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader import metrics
-from grader.metrics import INVALID_LABEL, PredictionShapeError
+from tfgrade.pack import metrics
+from tfgrade.pack.metrics import INVALID_LABEL, PredictionShapeError
 
 # --------------------------------------------------------------------------- accuracy / MAE
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.batch import Grader
-from grader.cli import main
+from tfgrade.cli import main
+from tfgrade.runners.batch import Grader
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAINING = {"ex04_regression", "ex06_diabetes_mlp", "ex07_cnn"}

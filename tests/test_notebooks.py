@@ -17,18 +17,18 @@ from typing import Any
 import nbformat
 import pytest
 
-from grader.errors import SubmissionError
-from grader.i18n import Msg
-from grader.ipython_syntax import rewrite_cell
-from grader.notebook_render import CSP, find_active_content, render_notebook_html, sanitize_html
-from grader.notebooks import NotebookSource, notebook_to_source, read_notebook
-from grader.starter_notebook import (
+from tfgrade.errors import SubmissionError
+from tfgrade.i18n import Msg
+from tfgrade.intake.ipython_syntax import rewrite_cell
+from tfgrade.intake.notebooks import NotebookSource, notebook_to_source, read_notebook
+from tfgrade.pack.starter_notebook import (
     make_starter_notebook,
     split_markdown_sections,
     split_starter_code,
     starter_notebook_for_exercise,
     write_starter_notebook,
 )
+from tfgrade.reports.notebook_view import CSP, find_active_content, render_notebook_html, sanitize_html
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "notebooks"
@@ -48,7 +48,7 @@ def _convert(name: str) -> NotebookSource:
 _RUNNER = """
 import json, sys
 sys.path.insert(0, {repo!r})
-from grader.runtime.ipython_shims import install_shims
+from tfgrade.sandboxed.ipython_shims import install_shims
 install_shims()
 namespace = {{"__name__": "student"}}
 with open({source!r}, encoding="utf-8") as handle:
@@ -152,7 +152,7 @@ def test_non_utf8_and_oversized_files_are_refused(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(SubmissionError) as caught:
         notebook_to_source(b"\xff\xfe\x00garbage", "x.ipynb")
     assert "it is not UTF-8 text" in caught.value.msg.en and "no es texto UTF-8" in caught.value.msg.es
-    monkeypatch.setattr("grader.notebooks.MAX_NOTEBOOK_BYTES", 100)
+    monkeypatch.setattr("tfgrade.intake.notebooks.MAX_NOTEBOOK_BYTES", 100)
     with pytest.raises(SubmissionError) as caught:
         notebook_to_source(_fixture("magics.ipynb"), "magics.ipynb")
     assert "larger than" in caught.value.msg.en and "borra las salidas grandes" in caught.value.msg.es

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader import protocol
-from grader.errors import ProtocolError
-from grader.i18n import Msg
-from grader.specs import GraphSpec, OpaqueValue, TensorValue, UnverifiableModel, from_wire
+from tfgrade.engine.returned import GraphSpec, OpaqueValue, TensorValue, UnverifiableModel, from_wire
+from tfgrade.errors import ProtocolError
+from tfgrade.i18n import Msg
+from tfgrade.wire import framing as protocol
 
 
 def roundtrip(header, arrays=()):  # type: ignore[no-untyped-def]

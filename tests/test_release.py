@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import __version__, release
-from grader.cli import main
-from grader.course import Course
-from grader.errors import PackError
+from tfgrade import __version__, release
+from tfgrade.cli import main
+from tfgrade.errors import PackError
+from tfgrade.pack.course import Course
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = Course.load(ROOT / "exercises")
@@ -55,21 +55,21 @@ def files(wheel: Path) -> dict[str, str]:
 
 def test_wheel_name_version_and_layout(wheel: Path, files: dict[str, str]) -> None:
     assert wheel.name.startswith(f"tfgrade-{__version__}-")
-    assert {n.split("/")[0] for n in files} == {"grader", f"tfgrade-{__version__}.dist-info"}
-    assert "grader/_bundled/STUDENT_BUILD" in files
-    assert "grader/cli.py" in files and "grader/runtime/child.py" in files
-    assert any(n.startswith("grader/_bundled/templates/") for n in files)
+    assert {n.split("/")[0] for n in files} == {"tfgrade", f"tfgrade-{__version__}.dist-info"}
+    assert "tfgrade/_bundled/STUDENT_BUILD" in files
+    assert "tfgrade/cli.py" in files and "tfgrade/sandboxed/child.py" in files
+    assert any(n.startswith("tfgrade/_bundled/templates/") for n in files)
     metadata = files[f"tfgrade-{__version__}.dist-info/METADATA"]
     assert "Name: tfgrade" in metadata and f"Version: {__version__}" in metadata
-    assert "tfgrade = grader.cli:main" in files[f"tfgrade-{__version__}.dist-info/entry_points.txt"]
+    assert "tfgrade = tfgrade.cli:main" in files[f"tfgrade-{__version__}.dist-info/entry_points.txt"]
     for ex in COURSE.exercises:
         for name in ("starter.py", "statement.es.md", "statement.en.md", "exercise.toml", "checks.py"):
-            assert f"grader/_bundled/exercises/{ex.id}/{name}" in files
+            assert f"tfgrade/_bundled/exercises/{ex.id}/{name}" in files
 
 
 def test_no_reference_solution(files: dict[str, str]) -> None:
     assert not [n for n in files if "solutions/" in n or "/solution" in n]
-    shipped = [p for top in ("exercises", "grader", "templates") for p in (ROOT / top).rglob("*")
+    shipped = [p for top in ("exercises", "tfgrade", "templates") for p in (ROOT / top).rglob("*")
                if p.is_file() and p.suffix in (".py", ".md", ".toml", ".j2")]
     pack = "\n".join(p.read_text(encoding="utf-8") for p in shipped)   # lines solutions share with these are not telling
     for sol in sorted((ROOT / "solutions").glob("*.py")):
@@ -87,7 +87,7 @@ def test_hidden_checks_cut_visible_kept(files: dict[str, str]) -> None:
     assert any(HIDDEN.values())
     for ex in COURSE.exercises:
         original = ex.checks_file.read_text(encoding="utf-8")
-        shipped = files[f"grader/_bundled/exercises/{ex.id}/checks.py"]
+        shipped = files[f"tfgrade/_bundled/exercises/{ex.id}/checks.py"]
         defs = {n.name for n in ast.walk(ast.parse(shipped)) if isinstance(n, ast.FunctionDef)}
         for cid in HIDDEN[ex.id]:
             assert f"def test_{cid}" not in shipped and f"test_{cid}" not in defs
@@ -96,7 +96,7 @@ def test_hidden_checks_cut_visible_kept(files: dict[str, str]) -> None:
         for check in ex.checks:
             if not check.hidden:
                 assert f"def test_{check.id}(" in shipped, (ex.id, check.id)
-        toml = tomllib.loads(files[f"grader/_bundled/exercises/{ex.id}/exercise.toml"])
+        toml = tomllib.loads(files[f"tfgrade/_bundled/exercises/{ex.id}/exercise.toml"])
         assert [cid for cid, c in toml["checks"].items() if c.get("hidden")] == HIDDEN[ex.id]
 
 
@@ -146,7 +146,7 @@ def test_visible():  # a comment that stays
 
 def test_project_table_from_installed_metadata(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """An instructor install that is not a checkout (no pyproject.toml beside the package)."""
-    monkeypatch.setattr(release, "PACKAGE", tmp_path / "grader")
+    monkeypatch.setattr(release, "PACKAGE", tmp_path / "tfgrade")
     project, _readme = release._project_table()
     assert project["name"] == "tfgrade" and project["version"] == __version__
     assert any(d.startswith("tensorflow") for d in project["optional-dependencies"]["tf"])
@@ -179,7 +179,7 @@ def _run(venv: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_fresh_venv_imports_the_wheel(student_venv: Path, tmp_path: Path) -> None:
-    code = ("import grader, grader.release as r, sys; print(grader.__file__); print(r.is_student_build()); "
+    code = ("import tfgrade, tfgrade.release as r, sys; print(tfgrade.__file__); print(r.is_student_build()); "
             f"print(any(p.startswith({str(ROOT)!r}) and 'site-packages' not in p for p in sys.path))")
     proc = _run(student_venv, tmp_path, str(student_venv / "bin" / "python"), "-c", code)
     assert proc.returncode == 0, proc.stderr[-2000:]

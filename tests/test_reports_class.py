@@ -17,9 +17,9 @@ from report_fixtures import (
     self_check_student,
 )
 
-from grader.reports.class_report import check_rates, class_view, render_class_report, student_flags
-from grader.reports.formatting import report_filename
-from grader.reports.scoring import exercise_ids
+from tfgrade.reports.class_report import check_rates, class_view, render_class_report, student_flags
+from tfgrade.reports.formatting import report_filename
+from tfgrade.reports.scoring import exercise_ids
 
 
 def test_exercise_order_follows_the_pack() -> None:
@@ -106,7 +106,7 @@ def test_empty_class() -> None:
 def test_grader_error_exercise_message_for_instructors() -> None:
     from report_fixtures import exercise, submission
 
-    from grader.i18n import Msg
+    from tfgrade.i18n import Msg
 
     broken = exercise("ex02_sequential", [], status="grader_error",
                       message=Msg("Traceback: KeyError 'holdout'", "Traceback: KeyError 'holdout'"))

@@ -9,9 +9,9 @@ import math
 import pytest
 from report_fixtures import XSS, class_results, full_marks_student
 
-from grader.reports import main_report, render_all
-from grader.reports.formatting import fmt_date, fmt_int, fmt_num, report_filename, trim_text
-from grader.reports.plots import curves_plots, histogram_plot
+from tfgrade.reports import main_report, render_all
+from tfgrade.reports.formatting import fmt_date, fmt_int, fmt_num, report_filename, trim_text
+from tfgrade.reports.plots import curves_plots, histogram_plot
 
 
 def write_results(out, results) -> None:

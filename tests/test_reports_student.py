@@ -27,10 +27,10 @@ from report_fixtures import (
     timeout_student,
 )
 
-from grader.reports.formatting import report_filename
-from grader.reports.labels import labels
-from grader.reports.student_report import render_student_report, write_student_report
-from grader.reports.templating import PAGE_SCRIPT
+from tfgrade.reports.formatting import report_filename
+from tfgrade.reports.labels import labels
+from tfgrade.reports.student_report import render_student_report, write_student_report
+from tfgrade.reports.templating import PAGE_SCRIPT
 
 
 class TagCollector(HTMLParser):
@@ -91,7 +91,7 @@ def test_adversarial_report_never_shows_grader_traceback() -> None:
     for reveal in (False, True):
         page = render_student_report(adversarial_student(), "es", reveal_hidden=reveal)
         assert "SECRET_HOLDOUT_PATH" not in page
-        assert "grader/engine.py" not in page
+        assert "tfgrade/engine/plugin.py" not in page
 
 
 @settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -264,7 +264,7 @@ def test_expected_layers_alone_and_malformed_details() -> None:
 
 
 def test_grader_error_exercise_shows_no_internals() -> None:
-    from grader.i18n import Msg
+    from tfgrade.i18n import Msg
 
     broken = exercise("ex02_sequential", [], status="grader_error",
                       message=Msg("Traceback: KeyError 'holdout'", "Traceback: KeyError 'holdout'"))
@@ -278,7 +278,7 @@ def test_hidden_checks_output_stays_out_of_student_reports() -> None:
     inputs: the student's report shows only `output`; --reveal-hidden shows both."""
     import json
 
-    from grader.results import ExerciseResult
+    from tfgrade.engine.results import ExerciseResult
 
     ex = exercise("ex02_sequential", [check("a", "a", "a", "passed", 1, 1)],
                   output="visible print 123", hidden_output="HELD-OUT ROW 6,148,72")

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import __version__
-from grader.batch import ClassSummary, StudentFiles, grade_class
-from grader.course import Course
-from grader.datasets import pima
-from grader.progress import Progress
-from grader.results import SubmissionResult
+from tfgrade import __version__
+from tfgrade.engine.results import SubmissionResult
+from tfgrade.pack.course import Course
+from tfgrade.pack.datasets import pima
+from tfgrade.runners.batch import ClassSummary, StudentFiles, grade_class
+from tfgrade.runners.progress import Progress
 
 ROOT = Path(__file__).resolve().parent.parent
 IDS = ("ex01_tf1_add", "ex02_sequential", "ex06_diabetes_mlp")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from grader.course import Course
-from grader.intake import discover
+from tfgrade.intake.classfolder import discover
+from tfgrade.pack.course import Course
 
 ROOT = Path(__file__).resolve().parent.parent
 

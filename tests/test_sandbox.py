@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.batch import Grader
-from grader.sandbox import default_masks, make_sandbox
-from grader.student import StudentProxy
+from tfgrade.engine.proxy import StudentProxy
+from tfgrade.runners.batch import Grader
+from tfgrade.supervisor import default_masks, make_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,7 +43,7 @@ def test_fresh_process_fallback_gives_the_same_answers(monkeypatch) -> None:  # 
 
 
 def test_results_record_the_isolation_level(grader: Grader, tmp_path: Path) -> None:
-    from grader.batch import collect_student
+    from tfgrade.runners.batch import collect_student
 
     d = tmp_path / "ana"
     d.mkdir()
@@ -63,11 +63,11 @@ def test_a_checkout_under_tmp_stays_importable_in_the_sandbox(tmp_path: Path) ->
 
     assert str(tmp_path).startswith("/tmp")
     clone = tmp_path / "clone"
-    for part in ("grader", "exercises", "solutions", "templates"):
+    for part in ("tfgrade", "exercises", "solutions", "templates"):
         shutil.copytree(ROOT / part, clone / part, ignore=shutil.ignore_patterns("__pycache__"))
     code = (f"import sys; sys.path.insert(0, {str(clone)!r})\n"
-            "from grader.sandbox import make_sandbox, default_masks\n"
-            "from grader.student import StudentProxy\n"
+            "from tfgrade.supervisor import make_sandbox, default_masks\n"
+            "from tfgrade.engine.proxy import StudentProxy\n"
             "for level in ('standard', 'strong'):\n"
             "    sb = make_sandbox(level, masks=default_masks(), threads=1)\n"
             "    p = StudentProxy(sandbox=sb, module='x', filename='x.py', source='', seed=0)\n"

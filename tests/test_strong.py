@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from security_table import ROOT, run_student
 
-from grader.sandbox import bwrap, default_masks, isolation, make_sandbox
-from grader.sandbox.isolation import SandboxPlan, detect_level
-from grader.sandbox.supervisor import child_env, sandboxed_command
+from tfgrade.supervisor import bwrap, default_masks, isolation, make_sandbox
+from tfgrade.supervisor.children import child_env, sandboxed_command
+from tfgrade.supervisor.isolation import SandboxPlan, detect_level
 
 pytest_plugins = ["security_table"]
 
@@ -68,7 +68,7 @@ def test_allow_list_excludes_the_project_and_covers_data_packages() -> None:
     for secret in ("exercises", "solutions", "tests", ".git"):
         path = str(ROOT / secret)
         assert not any(path == s or path.startswith(s + "/") for s in sources), (secret, sources)
-    assert str(ROOT / "grader") in sources
+    assert str(ROOT / "tfgrade") in sources
     assert str(ROOT) not in sources
     assert not any(s in ("/", "/etc", "/home", "/root", "/tmp", "/var") for s in sources)
     # the interpreter is reachable, wherever it lives
@@ -98,7 +98,7 @@ def test_spec_survives_the_trip_to_the_launcher() -> None:
     if os.getuid() == 0:
         assert spec.drop_to == int(os.environ.get(bwrap.SANDBOX_UID_ENV, bwrap.DEFAULT_SANDBOX_UID))
         cmd = bwrap.launch_command(spec)
-        assert cmd[3].endswith("grader/sandbox/bwrap.py") and json.loads(cmd[4])["command"] == ["x", "y"]
+        assert cmd[3].endswith("tfgrade/supervisor/bwrap.py") and json.loads(cmd[4])["command"] == ["x", "y"]
     else:
         assert spec.drop_to is None and bwrap.launch_command(spec)[0] == spec.bwrap
 
@@ -177,7 +177,7 @@ def test_what_a_strong_child_sees(strong_sandbox) -> None:  # type: ignore[no-un
     kept[0].close()
     assert isinstance(got, dict), got
     # allow-listed, read-only view: the project shows only the package and the venv
-    assert set(got["project"]) <= {"grader", ".venv"}
+    assert set(got["project"]) <= {"tfgrade", ".venv"}
     assert set(got["etc"]) <= {"ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts"}
     assert "home" not in got["root"] and "var" not in got["root"]
     assert got["python_readable"]
@@ -203,7 +203,7 @@ def test_what_a_strong_child_sees(strong_sandbox) -> None:  # type: ignore[no-un
 def test_the_zygote_itself_is_unprivileged_and_isolated(strong_sandbox) -> None:  # type: ignore[no-untyped-def]
     launcher = strong_sandbox.launcher
     launcher.wait_ready()
-    from grader.sandbox import procs
+    from tfgrade.supervisor import procs
 
     uids = {pid: _host_uid(pid) for pid in procs.descendants(launcher.proc.pid)}
     assert 0 not in uids.values(), uids
@@ -220,4 +220,4 @@ def test_fresh_process_mode_runs_each_child_in_its_own_bwrap() -> None:
     finally:
         sandbox.close()
     assert isinstance(got, dict), got
-    assert set(got["project"]) <= {"grader", ".venv"} and got["writable"] == ["/tmp", "/dev/shm"]
+    assert set(got["project"]) <= {"tfgrade", ".venv"} and got["writable"] == ["/tmp", "/dev/shm"]

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from report_fixtures import full_marks_student
 
-from grader.cli import main
-from grader.course import Course
-from grader.errors import DuplicateStudentError
-from grader.intake import discover
-from grader.reports.lms import write_canvas_csv, write_moodle_csv
+from tfgrade.cli import main
+from tfgrade.errors import DuplicateStudentError
+from tfgrade.intake.classfolder import discover
+from tfgrade.pack.course import Course
+from tfgrade.reports.lms import write_canvas_csv, write_moodle_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 A111 = "Ana Lopez_111_assignsubmission_file_"

@@ -17,8 +17,8 @@ import pytest
 from gradehelp import grade_text
 from security_table import ALL, Levelled, Security, attack
 
-from grader.results import ExerciseResult
-from grader.verification import Verifier, VerifierRefused
+from tfgrade.engine.clean_process import Verifier, VerifierRefused
+from tfgrade.engine.results import ExerciseResult
 
 pytest_plugins = ["security_table"]
 
@@ -151,8 +151,8 @@ def run_add(x, y):
 EX01_PATCH = '''
 import sys
 try:
-    import grader.runtime.describe as d
-    import grader.runtime.instrument as ins
+    import tfgrade.sandboxed.export as d
+    import tfgrade.sandboxed.instrument as ins
     ins.EVENTS["session_run"] += 5
     real = d.Describer.describe
     def fake(self, value, depth=0):
@@ -196,7 +196,7 @@ _real = time.perf_counter
 _start = _real()
 time.perf_counter = lambda: _start + (_real() - _start) / 1000.0
 try:
-    import grader.runtime.devices as devs
+    import tfgrade.sandboxed.devices as devs
     devs.list_devices = lambda: ["/CPU:0", "/GPU:0"]
 except Exception:
     pass

@@ -27,9 +27,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_contents(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
-    assert "grader/_bundled/exercises/ex02_sequential/checks.py" in names
-    assert "grader/_bundled/solutions/ex02_sequential.py" in names
-    assert any(n.startswith("grader/_bundled/templates/") for n in names)
+    assert "tfgrade/_bundled/exercises/ex02_sequential/checks.py" in names
+    assert "tfgrade/_bundled/solutions/ex02_sequential.py" in names
+    assert any(n.startswith("tfgrade/_bundled/templates/") for n in names)
     assert not any(n.startswith("tests/") for n in names)
 
 
@@ -38,16 +38,16 @@ def test_installed_wheel_runs_from_elsewhere(wheel: Path, tmp_path: Path) -> Non
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target),
                     str(wheel)], check=True)
     env = {**os.environ, "PYTHONPATH": str(target)}
-    code = ("import grader, grader.course as c, sys; "
-            "assert 'site' in grader.__file__, grader.__file__; "
+    code = ("import tfgrade, tfgrade.pack.course as c, sys; "
+            "assert 'site' in tfgrade.__file__, tfgrade.__file__; "
             "print(c.bundled_dir('exercises')); print(c.bundled_dir('solutions')); "
             "print(c.bundled_dir('templates')); "
-            "from grader.cli import main; sys.exit(main(['list', '--lang', 'en']))")
+            "from tfgrade.cli import main; sys.exit(main(['list', '--lang', 'en']))")
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.splitlines()
     assert all("_bundled" in line for line in lines[:3])
     assert "ex07_cnn" in proc.stdout
     # the trusted side imported without TensorFlow
-    code2 = "import sys, grader.cli, grader.engine, grader.batch; assert 'tensorflow' not in sys.modules"
+    code2 = "import sys, tfgrade.cli, tfgrade.engine.plugin, tfgrade.runners.batch; assert 'tensorflow' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code2], cwd=tmp_path, env=env).returncode == 0

@@ -120,7 +120,7 @@ def ensure_venv(venv: Path) -> None:
 
 def nbgrader_env(venv: Path) -> dict[str, str]:
     """The venv first on PATH (nbgrader runs `alembic`, the kernel runs `python`), and the
-    TensorFlow settings tfgrade's sandbox children get (grader/sandbox/supervisor.py)."""
+    TensorFlow settings tfgrade's sandbox children get (tfgrade/supervisor/supervisor.py)."""
     env = dict(os.environ)
     env.pop("VIRTUAL_ENV", None)
     env.update({"PATH": f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}", "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONHASHSEED": "0",

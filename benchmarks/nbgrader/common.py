@@ -1,6 +1,6 @@
 # ruff: noqa
 # Helpers every nbgrader notebook of the benchmark runs first (a locked, ungraded cell),
-# the notebook counterpart of what tfgrade's checks get from grader.metrics and the
+# the notebook counterpart of what tfgrade's checks get from tfgrade.pack.metrics and the
 # sandbox's instrumentation. Not imported by anything: benchmarks/nbgrader/build_course.py
 # pastes this text into the notebooks.
 import contextlib
@@ -65,7 +65,7 @@ def output_activation(model):
 
 
 def partial_credit(value, full_at, zero_at):
-    """1 at or beyond full_at, 0 at or beyond zero_at, linear between (grader.metrics)."""
+    """1 at or beyond full_at, 0 at or beyond zero_at, linear between (tfgrade.pack.metrics)."""
     if math.isnan(value):
         return 0.0
     higher = full_at > zero_at
@@ -77,7 +77,7 @@ def partial_credit(value, full_at, zero_at):
 
 
 def held_out_indices(strata, n, fraction, seed):
-    """The rows tfgrade holds out (grader.datasets.held_out_indices)."""
+    """The rows tfgrade holds out (tfgrade.pack.datasets.held_out_indices)."""
     rng = np.random.default_rng(seed)
     if strata is None:
         return np.sort(rng.permutation(n)[: int(round(fraction * n))])

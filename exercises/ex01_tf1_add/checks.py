@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.checking import fail
-from grader.checklib import source as src
-from grader.specs import GraphSpec, GraphTensorSpec, ModelHandle, OpaqueValue, TensorValue
+from tfgrade.checking import fail
+from tfgrade.checklib import source as src
+from tfgrade.specs import GraphSpec, GraphTensorSpec, ModelHandle, OpaqueValue, TensorValue
 
 
 @dataclass

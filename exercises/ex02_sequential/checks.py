@@ -2,7 +2,7 @@
 
 Runs on the trusted side: it reads the ModelSpec the sandbox describes, never the model.
 The shared slide-model checks (layers, parameters, compile call with its Keras 2 → 3
-pitfall) live in grader.checklib.keras_model; every expectation comes from `params`.
+pitfall) live in tfgrade.checklib.keras_model; every expectation comes from `params`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from grader.checking import Recorder, fail
-from grader.checklib import keras_model
-from grader.checklib.keras_model import Returned, model_spec
-from grader.checklib.wording import shape_text
+from tfgrade.checking import Recorder, fail
+from tfgrade.checklib import keras_model
+from tfgrade.checklib.keras_model import Returned, model_spec
+from tfgrade.checklib.wording import shape_text
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 Runs on the trusted side: the sandbox trains the student's model and answers predictions;
 the held-out mpg values and the error computed from them never leave this process.
 Partial credit: a check below its full-points line fails with `score_fraction` in its
-details (the share of its points it still earns; see grader.checklib.learning).
+details (the share of its points it still earns; see tfgrade.checklib.learning).
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader import datasets, metrics
-from grader.checking import Recorder, fail
-from grader.checklib import learning
-from grader.checklib import source as src
-from grader.checklib.keras_model import has_normalisation, output_activation, output_units
-from grader.checklib.learning import Called, HeldOutWording, last_curves
-from grader.checklib.wording import describe_with_contents, es_decimals
-from grader.i18n import Msg
-from grader.specs import ModelSpec, TensorValue
+from tfgrade import datasets, metrics
+from tfgrade.checking import Recorder, fail
+from tfgrade.checklib import learning
+from tfgrade.checklib import source as src
+from tfgrade.checklib.keras_model import has_normalisation, output_activation, output_units
+from tfgrade.checklib.learning import Called, HeldOutWording, last_curves
+from tfgrade.checklib.wording import describe_with_contents, es_decimals
+from tfgrade.i18n import Msg
+from tfgrade.specs import ModelSpec, TensorValue
 
 # --------------------------------------------------------------------------- fixtures
 

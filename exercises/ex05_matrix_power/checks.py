@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.checking import fail, not_applicable
-from grader.checklib import source as src
-from grader.checklib.matrices import orthogonal, reference, row_stochastic
-from grader.specs import OpaqueValue, TensorValue, TracedRun
-from grader.student import StudentError
+from tfgrade.checking import fail, not_applicable
+from tfgrade.checklib import source as src
+from tfgrade.checklib.matrices import orthogonal, reference, row_stochastic
+from tfgrade.specs import OpaqueValue, TensorValue, TracedRun
+from tfgrade.student import StudentError
 
 ENTRY = "matrix_power"
 CPU = "/CPU:0"
@@ -31,7 +31,7 @@ KINDS = {"orthogonal": ("ortogonal escalada", "scaled orthogonal"),
 
 
 # ---------------------------------------------------------------- matrices and references
-# orthogonal(), row_stochastic() and reference() are cached per worker in grader.checklib.
+# orthogonal(), row_stochastic() and reference() are cached per worker in tfgrade.checklib.
 
 
 def rel_error(found: np.ndarray, exact: np.ndarray) -> float:

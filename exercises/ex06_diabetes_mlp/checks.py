@@ -4,7 +4,7 @@ Runs on the trusted side: the sandbox trains the student's model on the 200 trai
 patients and answers predictions for the 332 held-out ones; their labels, the accuracy and
 the confusion matrix are computed here and never cross to the sandbox.
 Partial credit: a check below its full-points line fails with `score_fraction` in its
-details (the share of its points it still earns; see grader.checklib.learning).
+details (the share of its points it still earns; see tfgrade.checklib.learning).
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader import datasets, metrics
-from grader.checking import Recorder, fail
-from grader.checklib import learning
-from grader.checklib.keras_model import has_normalisation, output_activation, output_units
-from grader.checklib.learning import Called, HeldOutWording, require_model
-from grader.checklib.wording import es_decimals
-from grader.i18n import Msg
-from grader.specs import LayerSpec, ModelSpec
+from tfgrade import datasets, metrics
+from tfgrade.checking import Recorder, fail
+from tfgrade.checklib import learning
+from tfgrade.checklib.keras_model import has_normalisation, output_activation, output_units
+from tfgrade.checklib.learning import Called, HeldOutWording, require_model
+from tfgrade.checklib.wording import es_decimals
+from tfgrade.i18n import Msg
+from tfgrade.specs import LayerSpec, ModelSpec
 
 CLASS_NAMES = ["0 no diabetes", "1 diabetes"]
 COMPILE_CALL = 'model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])'

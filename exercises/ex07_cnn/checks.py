@@ -4,7 +4,7 @@ Runs on the trusted side: the sandbox trains the student's model on 75 % of the 
 answers predictions for the other 25 %; their labels, the accuracy and the confusion
 matrix are computed here and never cross to the sandbox.
 Partial credit: a check below its full-points line fails with `score_fraction` in its
-details (the share of its points it still earns; see grader.checklib.learning).
+details (the share of its points it still earns; see tfgrade.checklib.learning).
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader import datasets, metrics
-from grader.checking import Recorder, fail
-from grader.checklib import learning
-from grader.checklib.keras_model import PASS_THROUGH, output_activation
-from grader.checklib.learning import Called, HeldOutWording, require_model
-from grader.checklib.wording import thousands_es
-from grader.i18n import Msg
-from grader.specs import ModelSpec
+from tfgrade import datasets, metrics
+from tfgrade.checking import Recorder, fail
+from tfgrade.checklib import learning
+from tfgrade.checklib.keras_model import PASS_THROUGH, output_activation
+from tfgrade.checklib.learning import Called, HeldOutWording, require_model
+from tfgrade.checklib.wording import thousands_es
+from tfgrade.i18n import Msg
+from tfgrade.specs import ModelSpec
 
 # A spatial dropout after the last convolution passes its input through as well.
 CNN_PASS_THROUGH = PASS_THROUGH | {"SpatialDropout2D"}

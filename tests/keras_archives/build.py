@@ -4,7 +4,7 @@ process never imports TensorFlow).
     python tests/keras_archives/build.py OUT_DIR
 
 Writes OUT_DIR/<name>.keras and, for each, OUT_DIR/<name>.facts.json in the wire format of
-grader.keras_archive.ModelFacts (what the clean loader is expected to report), plus legacy.h5.
+tfgrade.engine.keras_archive.ModelFacts (what the clean loader is expected to report), plus legacy.h5.
 """
 
 from __future__ import annotations

@@ -1,0 +1,5 @@
+import sys
+
+from tfgrade.cli import main
+
+sys.exit(main())

@@ -1,0 +1,198 @@
+"""Checks of exercises that train a model: the training call, its time and curves, and the
+held-out metric with partial credit.
+
+The held-out labels live only in the `datasets.Split` on this (trusted) side: the sandbox
+gets the training data and the held-out inputs, never the held-out labels.
+A metric below its full-points line fails with `score_fraction` in its details (the share
+of its points it still earns, from tfgrade.pack.metrics.partial_credit); both lines come from
+the exercise's `[params]` through the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from tfgrade.checklib.wording import describe, es_decimals
+from tfgrade.engine.proxy import CallInfo, StudentProxy
+from tfgrade.engine.returned import ModelHandle, ModelSpec, UnverifiableModel
+from tfgrade.engine.verdicts import Recorder, fail
+from tfgrade.i18n import Msg
+from tfgrade.pack import datasets, metrics
+
+
+@dataclass
+class Called:
+    """What a student call returned, with that call's time on the trusted side's clock and
+    the counters the student's process reported (hints only)."""
+
+    function: str
+    value: Any
+    events: dict[str, int]
+    duration_s: float
+    reported: bool = False          # the full "wrong kind of value" message is given once
+
+    @classmethod
+    def after(cls, function: str, value: Any, last: CallInfo) -> Called:
+        """Keep the call's own events and time: `student.last` moves on with the next call."""
+        return cls(function, value, dict(last.events), last.duration_s)
+
+
+def train(student: StudentProxy, function: str, split: datasets.Split) -> Called:
+    """`function(x_train, y_train)` in the sandbox, under the exercise's training time limit."""
+    value = student.train(function, np.array(split.x_train), np.array(split.y_train))
+    return Called.after(function, value, student.last)
+
+
+def require_model(called: Called, describe_value: Callable[[Any], str] = describe) -> ModelSpec:
+    """The trained model's spec, or a failure: explained on the first check, short after."""
+    if isinstance(called.value, ModelHandle):
+        return called.value.spec
+    name = called.function
+    if not called.reported and isinstance(called.value, UnverifiableModel):
+        called.reported = True
+        fail(es=called.value.msg.es, en=called.value.msg.en, expected="built-in Keras model",
+             found="unverifiable keras.Model")
+    if not called.reported:
+        called.reported = True
+        fail(es=f"{name} debe devolver el keras.Model entrenado; devolvió {describe_value(called.value)}",
+             en=f"{name} must return the trained keras.Model; it returned {describe_value(called.value)}",
+             expected="keras.Model", found=describe_value(called.value))
+    fail(es=f"no evaluado: {name} no devolvió un modelo (ver la primera comprobación)",
+         en=f"not evaluated: {name} did not return a model (see the first check)")
+
+
+def check_compiled_before_fit(spec: ModelSpec, call: str, record: Recorder) -> None:
+    """The trained model was compiled; `call` is the compile call to suggest."""
+    if not spec.compiled:
+        fail(es=f"el modelo no está compilado: llama a {call} y después a model.fit(...)",
+             en=f"the model is not compiled: call {call} and then model.fit(...)",
+             expected="compiled", found="not compiled", layers=spec.summary_rows())
+    record(es=f"compilado con {spec.optimizer} y pérdida {spec.loss}",
+           en=f"compiled with {spec.optimizer} and loss {spec.loss}", layers=spec.summary_rows())
+
+
+# --------------------------------------------------------------------------- time and curves
+
+
+def last_curves(spec: ModelSpec) -> dict[str, Any]:
+    """Details for the report: the curves of the model's last fit (if it was fitted here)."""
+    if not spec.histories:
+        return {}
+    last = spec.histories[-1]
+    return {"curves": last.get("curves", {}), "epochs": last.get("epochs", 0), "fits": len(spec.histories)}
+
+
+def record_training_time(trained: Called, record: Recorder) -> None:
+    """The "trains in time" check. The limit is enforced by the trusted side's clock (a call
+    over it raises StudentError("timeout") in the fixture), and the time shown is that
+    clock's: reaching here means the training function returned in time."""
+    record(es=es_decimals(f"{trained.function} tardó {trained.duration_s:.1f} s"),
+           en=f"{trained.function} took {trained.duration_s:.1f} s",
+           duration_s=round(trained.duration_s, 3), self_reported_fit_calls=int(trained.events.get("fit", 0)),
+           # The curves are the student's own training data: shown here, on a visible check.
+           **(last_curves(trained.value.spec) if isinstance(trained.value, ModelHandle) else {}))
+
+
+# --------------------------------------------------------------------------- held-out metric
+
+
+def convert_or_fail(convert: Callable[[npt.ArrayLike, int], metrics.Predictions], outputs: np.ndarray,
+                    n_test: int, expected: Any) -> metrics.Predictions:
+    """Labels or values from the model's outputs (metrics.outputs_to_labels / _to_values);
+    outputs of a shape the task cannot read fail the check, saying which shape was expected."""
+    try:
+        return convert(outputs, n_test)
+    except metrics.PredictionShapeError as exc:
+        fail(es=exc.msg.es, en=exc.msg.en, expected=expected, found=list(np.shape(outputs)))
+
+
+def classification_details(spec: ModelSpec, split: datasets.Split, predictions: metrics.Predictions,
+                           labels: Sequence[str]) -> tuple[float, dict[str, Any]]:
+    """Held-out accuracy and the report's details: curves, confusion matrix over `labels`."""
+    accuracy = metrics.accuracy(split.y_test, predictions.values)
+    counts = metrics.confusion_counts(split.y_test, predictions.values, len(labels))
+    return accuracy, {**last_curves(spec), "accuracy": round(accuracy, 4), "n_test": split.n_test,
+                      "confusion_matrix": {"counts": counts, "labels": list(labels)},
+                      "n_invalid": predictions.n_invalid}
+
+
+@dataclass(frozen=True)
+class HeldOutWording:
+    """How one held-out result reads; the check supplies its metric and its nouns."""
+
+    measured: Msg       # "exactitud 0.812" / "accuracy 0.812"
+    unseen: Msg         # "332 pacientes que el modelo no había visto" / "332 patients the model had not seen"
+    held_out: Msg       # "los 332 pacientes reservados" / "the 332 held-out patients"
+    metric: str         # the metric in `expected`: "accuracy", "MAE"
+    higher_is_better: bool  # accuracy: True ("≥", "desde"); an error: False ("≤", "hasta")
+
+
+PUBLIC_DATA = Msg(
+    "calificado con datos reservados públicos (el conjunto de prueba incluido): un modelo que los "
+    "memorice no se distingue de uno que aprende. Para un curso, usa un conjunto privado en "
+    "[datasets] del archivo del curso",
+    "graded on public held-out data (the bundled test split): a model that memorises it cannot be "
+    "told from one that learns. For a course, use a private set under [datasets] in the course file")
+
+
+def plausibility_ceiling(exercise: Any) -> float | None:
+    """The best metric the data allows, measured by `tfgrade validate` on the reference
+    solution (plus a margin) and stored with the pack as `plausibility.json`."""
+    path = Path(exercise.folder) / PLAUSIBILITY_FILE
+    try:
+        value = json.loads(path.read_text(encoding="utf-8")).get("ceiling")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+PLAUSIBILITY_FILE = "plausibility.json"
+
+
+def integrity_details(value: float, split: datasets.Split, ceiling: float | None,
+                      higher_is_better: bool, metric: str) -> dict[str, Any]:
+    """Flags for the instructor (they change no score): graded on public data, and a metric
+    beyond what the data allows (memorised labels?)."""
+    out: dict[str, Any] = {}
+    if split.public:
+        out["public_held_out"] = PUBLIC_DATA.to_json()
+    if ceiling is not None and math.isfinite(value) and (value > ceiling if higher_is_better else value < ceiling):
+        out["implausible"] = (f"{metric} {value:.4g} is beyond what this data allows ({'≤' if higher_is_better else '≥'} "
+                              f"{ceiling:.4g}, the reference solution plus a margin): check for leaked labels")
+    return out
+
+
+def grade_held_out(value: float, full_at: float, zero_at: float, wording: HeldOutWording,
+                   details: dict[str, Any], record: Recorder, hints: Callable[[], Msg]) -> None:
+    """Full points at or beyond `full_at`, none at or beyond `zero_at`, linear between
+    (metrics.partial_credit takes the direction from the two lines; the wording says it).
+
+    Below full points the check fails with `score_fraction`, and the `hints` (computed only
+    then) follow the numbers.
+    """
+    fraction = metrics.partial_credit(value, full_at, zero_at)
+    higher = wording.higher_is_better
+    if fraction >= 1.0:
+        record(es=es_decimals(f"{wording.measured.es} en {wording.unseen.es} "
+                              f"(puntos completos {'desde' if higher else 'hasta'} {full_at:g})"),
+               en=f"{wording.measured.en} on {wording.unseen.en} "
+                  f"(full points {'from' if higher else 'up to'} {full_at:g})", **details)
+        return
+    full_sign, zero_sign = ("≥", "≤") if higher else ("≤", "≥")
+    hint = hints()
+    fail(es=es_decimals(f"{wording.measured.es} en {wording.held_out.es}; puntos completos con "
+                        f"{full_sign} {full_at:g}, 0 puntos con {zero_sign} {zero_at:g} "
+                        f"(obtienes el {fraction:.0%}). ") + hint.es,
+         en=f"{wording.measured.en} on {wording.held_out.en}; full points at {full_sign} {full_at:g}, "
+            f"0 points at {zero_sign} {zero_at:g} (you earn {fraction:.0%}). " + hint.en,
+         expected=f"{wording.metric} {full_sign} {full_at:g}",
+         found=round(value, 4) if math.isfinite(value) else "inf", score_fraction=round(fraction, 4),
+         **details)

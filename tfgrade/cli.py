@@ -1,0 +1,365 @@
+"""`tfgrade`: a thin command line over the grader. Each subcommand is one function."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from tfgrade import __version__
+from tfgrade.errors import TfgradeError
+from tfgrade.i18n import LANGS, Lang, Msg, default_lang
+
+
+def _say(msg: Msg, lang: Lang, file: TextIO | None = None) -> None:
+    print(msg.get(lang), file=file or sys.stdout)
+
+
+def _course(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from tfgrade.pack.course import Course
+
+    return Course.load(args.pack, args.course)
+
+
+def _instructor_only() -> None:
+    """Grading commands refuse in the student package (no solutions, no hidden checks)."""
+    from tfgrade.release import require_instructor_install
+
+    require_instructor_install()
+
+
+def _preflight(course) -> None:  # type: ignore[no-untyped-def]
+    """Load every exercise's data before grading starts: a bad instructor file is one clear
+    error now, not a zero for every student later."""
+    from tfgrade.pack import datasets
+
+    for ex in course.exercises:
+        if ex.id in datasets.SPECS:
+            datasets.load(ex.id, ex.data, base_dir=ex.folder)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    course = _course(args)
+    for ex in course.exercises:
+        hidden = f" ({ex.hidden_points:g} {'ocultos' if args.lang == 'es' else 'hidden'})" if ex.hidden_points else ""
+        print(f"{ex.id:<20} {ex.max_points:>5g} pts{hidden}  {ex.title.get(args.lang)}")
+    total = sum(e.max_points for e in course.exercises)
+    print(f"{'total':<20} {total:>5g} pts")
+    return 0
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    course = _course(args)
+    target = Path(args.dir)
+    target.mkdir(parents=True, exist_ok=True)
+    chosen = [course.get(i) for i in args.ids] if args.ids else list(course.exercises)
+    for ex in chosen:
+        statement = ex.statement(args.lang)
+        if args.format == "ipynb":
+            from tfgrade.pack.starter_notebook import write_starter_notebook
+
+            dest = target / f"{ex.id}.ipynb"
+            if dest.exists() and not args.force:
+                _say(Msg(f"{dest} ya existe: no se sobrescribe (usa --force)", f"{dest} exists: not overwritten (use --force)"), args.lang)
+                continue
+            write_starter_notebook(dest, statement.read_text(encoding="utf-8"),
+                                   ex.starter_file.read_text(encoding="utf-8"), args.lang, exercise_id=ex.id)
+        else:
+            dest = target / f"{ex.id}.py"
+            if dest.exists() and not args.force:
+                _say(Msg(f"{dest} ya existe: no se sobrescribe (usa --force)", f"{dest} exists: not overwritten (use --force)"), args.lang)
+                continue
+            shutil.copyfile(ex.starter_file, dest)
+            shutil.copyfile(statement, target / f"{ex.id}.{args.lang}.md")
+        _say(Msg(f"creado {dest}", f"created {dest}"), args.lang)
+    _say(Msg("Comprueba tu trabajo con: tfgrade check <archivo>", "Check your work with: tfgrade check <file>"), args.lang)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from tfgrade.reports.terminal import render_exercise
+    from tfgrade.runners.batch import Grader
+
+    course = _course(args)
+    pairs = []
+    for name in args.files:
+        path = Path(name)
+        pairs.append((course.exercise_for_file(path), path))
+    grader = Grader.create(course, level=args.isolation, include_hidden=False)
+    all_passed = True
+    try:
+        for ex, path in pairs:
+            start = time.monotonic()
+            if not path.exists():
+                raise TfgradeError(Msg(f"no existe el archivo {path}", f"file {path} does not exist"))
+            result = grader.grade_file(ex, path)
+            print(render_exercise(result, args.lang, grader.isolation))
+            print(f"({time.monotonic() - start:.1f} s)\n")
+            all_passed &= all(c.status in ("passed", "not_applicable") for c in result.checks)
+    finally:
+        grader.close()
+    return 0 if all_passed else 1
+
+
+def _write_notebook_views(students: list, out: Path) -> None:  # type: ignore[type-arg]
+    """Each submitted notebook rendered to HTML with its outputs, sanitized (no script of a
+    student's runs in the instructor's browser), linked from the student's report."""
+    from tfgrade.engine.results import write_text_atomic
+    from tfgrade.errors import SubmissionError
+    from tfgrade.reports.notebook_view import render_notebook_html
+    from tfgrade.reports.student_report import notebook_path
+
+    for student in students:
+        for ex_id, path in student.files.items():
+            if path.suffix.lower() != ".ipynb":
+                continue
+            try:
+                html = render_notebook_html(path.read_bytes(), title=f"{student.display} · {ex_id}")
+            except (SubmissionError, OSError, ValueError):
+                continue          # the result already says why the notebook could not be read
+            try:
+                write_text_atomic(notebook_path(out, student.file_label, ex_id), html)
+            except OSError:
+                raise             # a full disk: the run stops with a clear message
+            except Exception:  # noqa: BLE001 - one notebook view must not cost the class
+                continue          # (text no encoder takes): the report just has no link to it
+
+
+def _write_outputs(out: Path, results: list, course, lang: Lang) -> None:  # type: ignore[no-untyped-def,type-arg]
+    """Gradebook, LMS exports, the class report and one report per student."""
+    from tfgrade.reports.render import render_all
+
+    render_all(out, lang=lang, reveal_hidden=False, results=results, exercise_ids=list(course.ids))
+
+
+def _runner(args: argparse.Namespace, course, masks: tuple[Path, ...]):  # type: ignore[no-untyped-def]
+    """The local worker pool, or a Dask cluster when asked for one."""
+    if args.scheduler or args.dask_local:
+        from tfgrade.runners.dask_cluster import DaskRunner
+
+        return DaskRunner(course, scheduler=args.scheduler, local_workers=args.dask_local,
+                          level=args.isolation)
+    from tfgrade.runners.local import LocalPool, WorkerConfig, threads_per_worker
+
+    config = WorkerConfig(pack_dir=course.pack_dir, course_config=args.course, level=args.isolation,
+                          include_hidden=True, extra_masks=masks, threads=threads_per_worker(args.jobs),
+                          course=course)
+    return LocalPool(config, args.jobs)
+
+
+def _cannot_write(out: Path, exc: OSError) -> Msg:
+    why = exc.strerror or str(exc)
+    return Msg(f"No se puede escribir en {out}: {why}. Ningún resultado quedó a medias (se escriben de forma "
+               "atómica) y los ya escritos se conservan: libera espacio y vuelve a ejecutar el mismo comando.",
+               f"Cannot write to {out}: {why}. No result was left half-written (they are written atomically) "
+               "and those already written are kept: free some space and run the same command again.")
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from tfgrade.intake.classfolder import discover, write_mapping
+    from tfgrade.runners.batch import grade_class
+    from tfgrade.runners.progress import Progress
+    from tfgrade.supervisor.isolation import detect_level
+
+    _instructor_only()
+    course = _course(args)
+    source = Path(args.submissions)
+    if not source.exists():
+        raise TfgradeError(Msg(f"no existe {source}", f"{source} does not exist"))
+    out = Path(args.out)
+    _preflight(course)
+    students = discover(source, course, out / ".intake")
+    try:
+        write_mapping(students, out)
+    except OSError as exc:
+        _say(_cannot_write(out, exc), args.lang, sys.stderr)
+        return 1
+    runner = _runner(args, course, (source.resolve(), out.resolve()))
+    _say(Msg(f"{len(students)} estudiantes, {len(course.exercises)} ejercicios, {args.jobs} procesos",
+             f"{len(students)} students, {len(course.exercises)} exercises, {args.jobs} workers"), args.lang, sys.stderr)
+    try:
+        summary = grade_class(students, out, lambda todo: runner.run(todo, course), course,
+                              force=args.force, progress=Progress(len(students), args.lang),
+                              isolation=detect_level(args.isolation))
+    except KeyboardInterrupt:
+        runner.close()
+        _say(Msg("Interrumpido. Los resultados ya escritos se conservan: vuelve a ejecutar el mismo comando para continuar.",
+                 "Interrupted. Results already written are kept: run the same command again to resume."), args.lang, sys.stderr)
+        return 130
+    except OSError as exc:
+        runner.close()
+        _say(_cannot_write(out, exc), args.lang, sys.stderr)
+        return 1
+    try:
+        _write_notebook_views(students, out)
+        _write_outputs(out, summary.results, course, args.lang)
+    except OSError as exc:
+        _say(_cannot_write(out, exc), args.lang, sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - every result is saved; say so, not a traceback
+        why = f"{type(exc).__name__}: {exc}"
+        _say(Msg(f"No se pudieron escribir los informes ({why}). Todos los resultados están guardados en "
+                 f"{out / 'results'}: vuelve a generarlos con `tfgrade report {out}`.",
+                 f"The reports could not be written ({why}). Every result is saved in {out / 'results'}: "
+                 f"rebuild them with `tfgrade report {out}`."), args.lang, sys.stderr)
+        return 1
+    _say(summary.line(), args.lang, sys.stderr)
+    _say(Msg(f"Aislamiento: {runner.isolation}", f"Isolation: {runner.isolation}"), args.lang, sys.stderr)
+    _say(Msg(f"Libro de calificaciones: {out / 'gradebook.csv'} · informes: {out / 'index.html'}",
+             f"Gradebook: {out / 'gradebook.csv'} · reports: {out / 'index.html'}"), args.lang)
+    return 0
+
+
+def cmd_grade_one(args: argparse.Namespace) -> int:
+    """One student's folder (Gradescope's /autograder/submission): results JSON for Gradescope."""
+    import json
+
+    from tfgrade.engine.results import write_json_atomic
+    from tfgrade.reports.gradescope import to_gradescope
+    from tfgrade.runners.batch import Grader, collect_student
+
+    _instructor_only()
+    course = _course(args)
+    folder = Path(args.submission)
+    if not folder.is_dir():
+        raise TfgradeError(Msg(f"{folder} no es una carpeta", f"{folder} is not a folder"))
+    _preflight(course)
+    grader = Grader.create(course, level=args.isolation, include_hidden=True, extra_masks=(folder.resolve(),))
+    start = time.monotonic()
+    try:
+        result = grader.grade_student(collect_student(folder, course, args.name or folder.name))
+    finally:
+        grader.close()
+    if args.gradescope:
+        write_json_atomic(Path(args.gradescope), to_gradescope(result, time.monotonic() - start, lang=args.lang))
+    if args.json:
+        result.save(Path(args.json))
+    print(json.dumps({"score": result.score, "max_score": result.max_score, "status": result.status}))
+    return 0
+
+
+def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
+    from tfgrade.reports.gradescope import build_gradescope_bundle
+
+    _instructor_only()
+    path = build_gradescope_bundle(Path(args.out), Path(args.dist) if args.dist else None)
+    _say(Msg(f"autograder creado: {path}", f"autograder written: {path}"), args.lang)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from tfgrade.engine.validate import validate_pack
+
+    _instructor_only()
+    return validate_pack(_course(args), args.lang, level=args.isolation)
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from tfgrade.release import build_student_wheel
+
+    wheel = build_student_wheel(Path(args.out), args.pack)
+    _say(Msg(f"paquete de estudiantes: {wheel} (sin soluciones ni comprobaciones ocultas); publícalo y "
+             f"tus estudiantes lo instalan con: pip install {wheel.name}",
+             f"student package: {wheel} (no solutions, no hidden checks); publish it and your students "
+             f"install it with: pip install {wheel.name}"), args.lang)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from tfgrade.reports.render import main_report
+
+    return main_report(Path(args.out), args.lang, args.reveal_hidden)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from tfgrade.bench import main_bench
+
+    return main_bench(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tfgrade", description="TensorFlow 2 course grader / calificador")
+    parser.add_argument("--version", action="version", version=f"tfgrade {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--lang", choices=LANGS, default=default_lang(), help="es | en")
+    common.add_argument("--pack", type=Path, default=None, help="exercise pack folder (default: bundled)")
+    common.add_argument("--course", type=Path, default=None, help="course config TOML (seed, datasets, limits)")
+    common.add_argument("--isolation", choices=["auto", "strong", "standard", "basic"], default="auto")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", parents=[common], help="exercises, titles and points")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("start", parents=[common], help="copy starters and statements for a student")
+    p.add_argument("ids", nargs="*")
+    p.add_argument("--dir", default=".")
+    p.add_argument("--format", choices=["py", "ipynb"], default="py")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_start)
+
+    p = sub.add_parser("check", parents=[common], help="self-check: visible checks only")
+    p.add_argument("files", nargs="+")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("grade", parents=[common], help="grade a class: SUBMISSIONS/<student>/<id>.py")
+    p.add_argument("submissions")
+    p.add_argument("--out", required=True)
+    p.add_argument("--force", action="store_true", help="regrade students whose files did not change")
+    p.add_argument("-j", "--jobs", type=int, default=max(1, os.cpu_count() or 1), help="parallel workers")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786")
+    p.add_argument("--dask-local", type=int, default=0, metavar="N", help="start a local Dask cluster of N workers")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("grade-one", parents=[common], help="grade one student folder (Gradescope)")
+    p.add_argument("submission")
+    p.add_argument("--gradescope", default=None, help="write Gradescope's results.json here")
+    p.add_argument("--json", default=None, help="write tfgrade's own result JSON here")
+    p.add_argument("--name", default=None)
+    p.set_defaults(func=cmd_grade_one)
+
+    p = sub.add_parser("gradescope-bundle", parents=[common], help="build autograder.zip for Gradescope")
+    p.add_argument("--out", default="autograder.zip")
+    p.add_argument("--dist", default=None, help="a tfgrade wheel or sdist to ship inside the zip")
+    p.set_defaults(func=cmd_gradescope_bundle)
+
+    p = sub.add_parser("validate", parents=[common], help="solutions score full marks, starters score 0")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("release", parents=[common], help="build the student wheel (no solutions, no hidden checks)")
+    p.add_argument("--out", default="dist", help="folder the wheel is written to")
+    p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("report", parents=[common], help="re-render reports from stored results")
+    p.add_argument("out")
+    p.add_argument("--reveal-hidden", action="store_true")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("bench", parents=[common], help="time M^n on each device (Experiments 1 and 2)")
+    p.add_argument("--sizes", default="512,1024,2048")
+    p.add_argument("--power", type=int, default=64)
+    p.add_argument("--devices", default="cpu,gpu")
+    p.add_argument("--dtype", default="float32,float16")
+    p.add_argument("--file", default=None)
+    p.add_argument("--out", default="bench-out")
+    p.add_argument("--repeats", type=int, default=5)
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except TfgradeError as exc:
+        print(f"tfgrade: {exc.text(args.lang)}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""The trusted side's handle on the clean process (tfgrade.sandboxed.verifier).
+
+One verifier per (student, exercise), owned by that exercise's StudentProxy and closed with
+it. It is a child of the same zygote as the student's child and isolated the same way, but
+its init frame carries no source: it never runs a line of student code. Lifetime, and why
+it cannot be abused: a fork from the zygote costs tens of milliseconds (see
+benchmarks/README.md), so each student's artifacts get a verifier of their own. A hostile
+archive that somehow broke Keras's loader would reach only a process that holds that same
+student's artifacts, is killed when the exercise ends, and never sees another student.
+
+What it answers is trusted; what fails in it because of the student's artifact (a model
+that cannot be loaded, a graph that does not run) is a `VerifierRefused`, told to the
+student; anything else is the grader's own error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tfgrade.errors import ProtocolError
+from tfgrade.supervisor.children import ChildDied, ChildTimeout, Sandbox, SandboxChild
+
+VERIFY_TIMEOUT_S = 120.0
+
+
+class VerifierRefused(Exception):
+    """The clean process could not use the student's artifact; `detail` says why (English)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+@dataclass
+class Verifier:
+    sandbox: Sandbox
+    timeout_s: float = VERIFY_TIMEOUT_S
+    memory_mb: int | None = None
+    workdir: str = "/tmp"          # used at the `basic` level only; namespaced levels get a private /tmp
+    _child: SandboxChild | None = None
+    _models: dict[str, int] = field(default_factory=dict)     # archive sha256 -> handle
+    spawns: int = 0
+
+    def _ensure(self) -> SandboxChild:
+        if self._child is not None and self._child.alive:
+            return self._child
+        self._models.clear()
+        self.spawns += 1
+        init = {"mode": "verify", "workdir": os.path.join(self.workdir, "tfgrade-verify")}
+        child = self.sandbox.spawn(init, memory_mb=self.memory_mb)
+        try:
+            child.receive(self.timeout_s)
+        except (ChildTimeout, ChildDied, ProtocolError) as exc:
+            child.close()
+            raise RuntimeError(f"the verifier did not start ({type(exc).__name__})") from None
+        self._child = child
+        return child
+
+    def request(self, header: dict[str, Any], arrays: list[np.ndarray] | tuple[np.ndarray, ...] = (),
+                timeout: float | None = None) -> Any:
+        child = self._ensure()
+        try:
+            reply = child.request(header, arrays, timeout or self.timeout_s)
+        except ChildTimeout:
+            raise VerifierRefused(f"the clean process took longer than {timeout or self.timeout_s:g} s") from None
+        except ChildDied as died:
+            raise VerifierRefused(f"the clean process stopped ({died.reason})") from None
+        except ProtocolError as exc:
+            raise VerifierRefused(f"the clean process sent an unreadable reply ({exc.detail})") from None
+        h = reply.header
+        if not h.get("ok"):
+            raw = h.get("error")
+            err: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            message = str(err.get("message", ""))[:1000]
+            if err.get("kind") == "refused":
+                raise VerifierRefused(message)
+            raise RuntimeError(f"verifier error: {message}")
+        return _plain(h.get("value"), reply.arrays)
+
+    # -- what the checks need -----------------------------------------------------------------
+    def load_model(self, archive: bytes) -> tuple[int, dict[str, Any]]:
+        key = hashlib.sha256(archive).hexdigest()
+        value = self.request({"op": "load_model"}, [np.frombuffer(archive, dtype=np.uint8)])
+        if not isinstance(value, dict) or not isinstance(value.get("handle"), int):
+            raise RuntimeError("verifier: bad load_model reply")
+        self._models[key] = int(value["handle"])
+        facts = value.get("facts")
+        return int(value["handle"]), facts if isinstance(facts, dict) else {}
+
+    def predict(self, archive: bytes, x: np.ndarray, timeout: float | None = None) -> np.ndarray:
+        key = hashlib.sha256(archive).hexdigest()
+        handle = self._models.get(key)
+        if handle is None or self._child is None or not self._child.alive:
+            handle, _ = self.load_model(archive)
+        out = self.request({"op": "predict", "handle": handle}, [np.ascontiguousarray(x)], timeout)
+        if not isinstance(out, np.ndarray):
+            raise RuntimeError("verifier: predictions are not an array")
+        return out
+
+    def import_graph(self, graphdef: bytes) -> tuple[int, list[dict[str, Any]]]:
+        value = self.request({"op": "import_graph"}, [np.frombuffer(graphdef, dtype=np.uint8)])
+        if not isinstance(value, dict) or not isinstance(value.get("gid"), int):
+            raise RuntimeError("verifier: bad import_graph reply")
+        ops = value.get("ops")
+        return int(value["gid"]), ops if isinstance(ops, list) else []
+
+    def run_graph(self, gid: int, fetch: str, feeds: dict[str, Any]) -> np.ndarray:
+        out = self.request({"op": "run_graph", "gid": gid, "fetch": fetch, "feeds": feeds})
+        if not isinstance(out, np.ndarray):
+            raise RuntimeError("verifier: run_graph gave no array")
+        return out
+
+    def run_traced(self, graphdef: bytes, output: str, captures: dict[str, np.ndarray], repeats: int,
+                   matrix: np.ndarray, timeout: float | None = None) -> dict[str, Any]:
+        names = list(captures)
+        arrays = [np.frombuffer(graphdef, dtype=np.uint8), np.ascontiguousarray(matrix),
+                  *(np.ascontiguousarray(captures[n]) for n in names)]
+        value = self.request({"op": "run_traced", "output": output, "captures": names, "repeats": repeats},
+                             arrays, timeout)
+        if not isinstance(value, dict) or not isinstance(value.get("array"), np.ndarray):
+            raise RuntimeError("verifier: bad run_traced reply")
+        return value
+
+    def devices(self) -> list[str]:
+        value = self.request({"op": "devices"})
+        return [str(d) for d in value] if isinstance(value, list) else []
+
+    def matmul_seconds(self, size: int, repeats: int, device: str = "/CPU:0", dtype: str = "float32") -> float:
+        value = self.request({"op": "matmul_seconds", "size": size, "repeats": repeats, "device": device,
+                              "dtype": dtype})
+        return float(value)
+
+    def close(self) -> None:
+        if self._child is not None:
+            self._child.close()
+            self._child = None
+
+
+def _plain(value: Any, arrays: tuple[np.ndarray, ...]) -> Any:
+    """The verifier's reply as plain Python: dicts, lists, numbers, arrays (it is trusted,
+    but the decoder stays strict: only the tags the Describer writes)."""
+    if isinstance(value, list):
+        return [_plain(v, arrays) for v in value]
+    if isinstance(value, dict):
+        tag = value.get("__t__")
+        if tag == "ndarray":
+            return arrays[int(value["i"])]
+        if tag == "tuple":
+            return tuple(_plain(v, arrays) for v in value["items"])
+        if tag == "dict":
+            return {str(k): _plain(v, arrays) for k, v in value["items"]}
+        if tag == "opaque":
+            raise RuntimeError(f"verifier: could not send {value.get('text')}")
+        return {str(k): _plain(v, arrays) for k, v in value.items()}
+    return value

@@ -1,0 +1,264 @@
+"""Results as frozen dataclasses: CheckResult -> ExerciseResult -> SubmissionResult.
+
+They are written as versioned JSON, atomically (temp file + rename), so a reader never sees
+half a result and a killed run loses at most the student being graded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from tfgrade.i18n import Msg
+
+SCHEMA_VERSION = 1
+
+CheckStatus = Literal["passed", "failed", "error", "skipped", "not_applicable"]
+ExerciseStatus = Literal["graded", "missing", "unreadable", "timeout", "crashed", "grader_error"]
+Isolation = Literal["strong", "standard", "basic"]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str
+    title: Msg
+    status: CheckStatus
+    points: float
+    max_points: float
+    hidden: bool
+    feedback: Msg
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def counts_in_total(self) -> bool:
+        """A not-applicable check's points leave the maximum."""
+        return self.status != "not_applicable"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "title": self.title.to_json(), "status": self.status,
+            "points": self.points, "max_points": self.max_points, "hidden": self.hidden,
+            "feedback": self.feedback.to_json(), "details": self.details,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> CheckResult:
+        status = d["status"]
+        if status not in get_args(CheckStatus):
+            raise ValueError(f"unknown check status {status!r}")
+        return cls(id=d["id"], title=Msg.from_json(d["title"]), status=status,
+                   points=float(d["points"]), max_points=float(d["max_points"]),
+                   hidden=bool(d["hidden"]), feedback=Msg.from_json(d["feedback"]),
+                   details=dict(d.get("details") or {}))
+
+
+@dataclass(frozen=True)
+class ExerciseResult:
+    exercise: str
+    title: Msg
+    status: ExerciseStatus
+    checks: tuple[CheckResult, ...]
+    source: str | None = None          # file graded, relative to the student's folder
+    message: Msg | None = None         # one exercise-level message (missing file, unreadable…)
+    warnings: tuple[Msg, ...] = ()
+    output: str = ""                   # the student's own stdout/stderr, trimmed
+    duration_s: float = 0.0            # wall time of the whole exercise
+    student_time_s: float = 0.0        # time the student's functions ran, measured in the sandbox
+    hidden_points: float = 0.0         # points of hidden checks not run (student self-check)
+    hidden_output: str = ""            # printed during hidden checks' calls: instructors only
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.points for c in self.checks if c.counts_in_total), 4)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(c.max_points for c in self.checks if c.counts_in_total), 4)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "exercise": self.exercise, "title": self.title.to_json(), "status": self.status,
+            "score": self.score, "max_score": self.max_score,
+            "checks": [c.to_json() for c in self.checks], "source": self.source,
+            "message": self.message.to_json() if self.message else None,
+            "warnings": [w.to_json() for w in self.warnings], "output": self.output,
+            "duration_s": round(self.duration_s, 3), "student_time_s": round(self.student_time_s, 3),
+            "hidden_points": self.hidden_points, "hidden_output": self.hidden_output,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ExerciseResult:
+        return cls(
+            exercise=d["exercise"], title=Msg.from_json(d["title"]), status=d["status"],
+            checks=tuple(CheckResult.from_json(c) for c in d["checks"]), source=d.get("source"),
+            message=Msg.from_json(d["message"]) if d.get("message") else None,
+            warnings=tuple(Msg.from_json(w) for w in d.get("warnings", [])),
+            output=d.get("output", ""), duration_s=float(d.get("duration_s", 0.0)),
+            student_time_s=float(d.get("student_time_s", 0.0)),
+            hidden_points=float(d.get("hidden_points", 0.0)),
+            hidden_output=str(d.get("hidden_output") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    student: str
+    exercises: tuple[ExerciseResult, ...]
+    isolation: Isolation
+    tool_version: str
+    graded_at: str                      # ISO 8601, UTC
+    duration_s: float = 0.0
+    fingerprint: str = ""               # hash of the files, pack and tool version (resume)
+    student_id: str | None = None       # LMS id when the submission came from an LMS download
+
+    @property
+    def key(self) -> str:
+        """The unique student key: the LMS id where there is one, else the folder's name."""
+        return student_key(self.student, self.student_id)
+
+    @property
+    def display_name(self) -> str:
+        """"Ana López (111)" with an LMS id, else the name: unique like the key, and readable."""
+        return display_name(self.student, self.student_id)
+
+    @property
+    def file_label(self) -> str:
+        """What OUT/results/<…>.json, OUT/reports/<…>.html are named after (see file_label)."""
+        return file_label(self.student, self.student_id)
+
+    @property
+    def score(self) -> float:
+        return round(sum(e.score for e in self.exercises), 4)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(e.max_score for e in self.exercises), 4)
+
+    @property
+    def status(self) -> str:
+        """One word for the gradebook: ok, or the worst thing that happened."""
+        statuses = {e.status for e in self.exercises}
+        for worst in ("grader_error", "crashed", "timeout", "unreadable"):
+            if worst in statuses:
+                return worst
+        if statuses and statuses <= {"missing"}:
+            return "not_submitted"
+        return "incomplete" if "missing" in statuses else "ok"
+
+    def exercise(self, exercise_id: str) -> ExerciseResult | None:
+        return next((e for e in self.exercises if e.exercise == exercise_id), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION, "student": self.student,
+            "student_id": self.student_id, "score": self.score, "max_score": self.max_score,
+            "status": self.status, "isolation": self.isolation,
+            "tool_version": self.tool_version, "graded_at": self.graded_at,
+            "duration_s": round(self.duration_s, 3), "fingerprint": self.fingerprint,
+            "exercises": [e.to_json() for e in self.exercises],
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> SubmissionResult:
+        version = d.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"result schema_version {version!r}, this tfgrade reads {SCHEMA_VERSION}")
+        return cls(
+            student=d["student"], exercises=tuple(ExerciseResult.from_json(e) for e in d["exercises"]),
+            isolation=d["isolation"], tool_version=d["tool_version"], graded_at=d["graded_at"],
+            duration_s=float(d.get("duration_s", 0.0)), fingerprint=d.get("fingerprint", ""),
+            student_id=d.get("student_id"),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> SubmissionResult:
+        return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def save(self, path: Path) -> None:
+        write_json_atomic(path, self.to_json())
+
+
+def student_key(name: str, student_id: str | None) -> str:
+    return student_id or name
+
+
+def display_name(name: str, student_id: str | None) -> str:
+    return f"{name} ({student_id})" if student_id else name
+
+
+_UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
+
+
+def safe_file_stem(label: str) -> str:
+    """A file name stem safe on every OS: ordinary names stay as they are; anything else is
+    replaced and made unique with a short hash of the whole label."""
+    normal = unicodedata.normalize("NFC", label)
+    safe = _UNSAFE.sub("_", normal).strip("._ ") or "student"
+    safe = safe[:80]
+    if safe != label:
+        digest = hashlib.sha256(label.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        safe = f"{safe}-{digest}"
+    return safe
+
+
+def file_label(name: str, student_id: str | None) -> str:
+    """"Ana López_111" with an LMS id (Moodle's own folder style: safe in a file name and
+    readable), else the name."""
+    return f"{name}_{student_id}" if student_id else name
+
+
+GRADER_ERROR_MSG = Msg("error del calificador al calificar a este estudiante; el profesor debe revisarlo",
+                       "grader error while grading this student; the instructor must look at it")
+
+
+def _encodable(text: str | None) -> str | None:
+    return None if text is None else text.encode("utf-8", "replace").decode("utf-8")
+
+
+def as_grader_error(result: SubmissionResult, detail: str) -> SubmissionResult:
+    """The same student's row when their result could not be saved or rendered: every check
+    at 0 with the cause kept for the instructor, and nothing of what the student's code
+    produced (that is what failed). No fingerprint: a rerun grades the student again."""
+    exercises = []
+    for ex in result.exercises:
+        checks = tuple(CheckResult(id=c.id, title=c.title, status="skipped", points=0.0,
+                                   max_points=c.max_points, hidden=c.hidden, feedback=GRADER_ERROR_MSG,
+                                   details={"grader_error": detail[-4000:]})
+                       for c in ex.checks)
+        exercises.append(ExerciseResult(exercise=ex.exercise, title=ex.title, status="grader_error",
+                                        checks=checks, source=_encodable(ex.source), message=GRADER_ERROR_MSG,
+                                        hidden_points=ex.hidden_points))
+    return SubmissionResult(student=_encodable(result.student) or "", exercises=tuple(exercises),
+                            isolation=result.isolation,
+                            tool_version=result.tool_version, graded_at=result.graded_at,
+                            duration_s=result.duration_s, fingerprint="", student_id=result.student_id)
+
+
+def write_json_atomic(path: Path, data: object) -> None:
+    """Write JSON to a temp file in the same folder, fsync, then rename over `path`."""
+    write_text_atomic(Path(path), json.dumps(data, ensure_ascii=False, indent=1))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o644)      # mkstemp makes 0600; reports are meant to be served and shared
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

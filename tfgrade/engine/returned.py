@@ -1,0 +1,277 @@
+"""What the sandbox returns, as typed data on the trusted side.
+
+The student's child describes plain values (numbers, arrays, tensors) as JSON + arrays and
+exports a Keras model as its archive and a tf.Graph as its GraphDef; `from_wire` rebuilds
+the plain values and hands the artifacts to a `Resolver`, which verifies them (allow-list on
+this side, then a clean process). None of these classes can execute anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from tfgrade.errors import ProtocolError
+from tfgrade.i18n import Msg
+
+
+def _opt_int(v: Any) -> int | None:
+    return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _shape(v: Any) -> tuple[int | None, ...] | None:
+    if not isinstance(v, list):
+        return None
+    return tuple(_opt_int(d) for d in v)
+
+
+def _ints(v: Any) -> tuple[int, ...] | None:
+    if not isinstance(v, list):
+        return None
+    return tuple(int(d) for d in v if isinstance(d, (int, float)))
+
+
+def _list(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else []
+
+
+def _str(v: Any, limit: int = 500) -> str:
+    return str(v)[:limit] if v is not None else ""
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    name: str
+    type: str
+    units: int | None = None
+    filters: int | None = None
+    kernel_size: tuple[int, ...] | None = None
+    strides: tuple[int, ...] | None = None
+    pool_size: tuple[int, ...] | None = None
+    activation: str | None = None
+    input_shape: tuple[int | None, ...] | None = None
+    output_shape: tuple[int | None, ...] | None = None
+    params: int = 0
+
+    @classmethod
+    def from_wire(cls, d: dict[str, Any]) -> LayerSpec:
+        return cls(
+            name=_str(d.get("name")), type=_str(d.get("type"), 100), units=_opt_int(d.get("units")),
+            filters=_opt_int(d.get("filters")), kernel_size=_ints(d.get("kernel_size")),
+            strides=_ints(d.get("strides")), pool_size=_ints(d.get("pool_size")),
+            activation=_str(d.get("activation"), 100) or None,
+            input_shape=_shape(d.get("input_shape")), output_shape=_shape(d.get("output_shape")),
+            params=_opt_int(d.get("params")) or 0,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    class_kind: str                      # sequential | functional | subclassed
+    class_name: str
+    layers: tuple[LayerSpec, ...]
+    input_shape: tuple[int | None, ...] | None
+    output_shape: tuple[int | None, ...] | None
+    n_params: int
+    compiled: bool
+    optimizer: str | None = None
+    learning_rate: float | None = None
+    loss: str | None = None
+    metrics: tuple[str, ...] = ()
+    loss_weights: str | None = None
+    histories: tuple[dict[str, Any], ...] = ()
+
+    @classmethod
+    def from_wire(cls, d: dict[str, Any]) -> ModelSpec:
+        lr = d.get("learning_rate")
+        raw_hist = d.get("histories")
+        hist: list[Any] = raw_hist if isinstance(raw_hist, list) else []
+        return cls(
+            class_kind=_str(d.get("class_kind"), 20), class_name=_str(d.get("class_name"), 200),
+            layers=tuple(LayerSpec.from_wire(x) for x in _list(d.get("layers")) if isinstance(x, dict)),
+            input_shape=_shape(d.get("input_shape")), output_shape=_shape(d.get("output_shape")),
+            n_params=_opt_int(d.get("n_params")) or 0, compiled=d.get("compiled") is True,
+            optimizer=_str(d.get("optimizer"), 100) or None,
+            learning_rate=float(lr) if isinstance(lr, (int, float)) and not isinstance(lr, bool) else None,
+            loss=_str(d.get("loss"), 200) or None,
+            metrics=tuple(_str(m, 100) for m in _list(d.get("metrics")) if isinstance(m, str)),
+            loss_weights=_str(d.get("loss_weights"), 200) if d.get("loss_weights") is not None else None,
+            histories=tuple(_history(h) for h in hist if isinstance(h, dict)),
+        )
+
+    @property
+    def dense_layers(self) -> tuple[LayerSpec, ...]:
+        return tuple(layer for layer in self.layers if layer.type == "Dense")
+
+    def summary_rows(self) -> list[dict[str, Any]]:
+        return [layer.to_json() for layer in self.layers]
+
+
+def _history(h: dict[str, Any]) -> dict[str, Any]:
+    curves: dict[str, list[float]] = {}
+    raw = h.get("curves")
+    if isinstance(raw, dict):
+        for name, values in list(raw.items())[:20]:
+            if isinstance(values, list):
+                curves[_str(name, 60)] = [float(v) for v in values[:10000] if isinstance(v, (int, float))]
+    return {"epochs": _opt_int(h.get("epochs")) or 0, "curves": curves}
+
+
+@dataclass(frozen=True)
+class ModelHandle:
+    """A returned model, verified: its spec comes from its archive's config (checked on this
+    side) and from a clean process's count of its weights; `predict` runs in that clean
+    process on the same archive. The student's own Python object never answers."""
+
+    spec: ModelSpec
+    archive: bytes = field(repr=False)
+    _predict: Callable[[bytes, np.ndarray], np.ndarray] = field(repr=False, compare=False)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self._predict(self.archive, np.asarray(x))
+
+
+@dataclass(frozen=True)
+class UnverifiableModel:
+    """A model came back but cannot be verified (refused archive, failed save or load):
+    `msg` says why, to the student, in both languages; it scores as no model."""
+
+    reason: str
+    msg: Msg
+    histories: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    name: str
+    type: str
+    dtype: str | None
+    inputs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    """A returned tf.Graph, as the clean process found it after importing its GraphDef.
+    `refused` says why it could not be imported (then `ops` is empty)."""
+
+    is_graph: bool
+    ops: tuple[OpSpec, ...]
+    refused: Msg | None = None
+    _run: Callable[[str, dict[str, Any]], np.ndarray] | None = field(default=None, repr=False, compare=False)
+
+    def op(self, name: str) -> OpSpec | None:
+        return next((o for o in self.ops if o.name == name), None)
+
+    def run(self, fetch: str, feeds: dict[str, Any]) -> np.ndarray:
+        """Evaluate `fetch` in the clean process's own Session with these feeds."""
+        if self._run is None:
+            raise RuntimeError("this graph cannot be run")
+        return self._run(fetch, feeds)
+
+
+@dataclass(frozen=True)
+class TracedRun:
+    """A traced function executed by the clean process: its result, where the result
+    lives, the matrix products its graph asks for (None when the graph loops, so that only
+    timing can tell), and this process's own timing."""
+
+    array: np.ndarray
+    device: str
+    products: int | None
+    loops: bool
+    seconds: float
+    uses_input: bool = True     # M enters the graph (False: the result was computed outside TF)
+
+
+@dataclass(frozen=True)
+class GraphTensorSpec:
+    name: str
+    op_name: str
+    op_type: str
+    dtype: str | None
+
+
+@dataclass(frozen=True)
+class TensorValue:
+    array: np.ndarray
+    dtype: str
+    device: str
+
+
+@dataclass(frozen=True)
+class OpaqueValue:
+    """Something the sandbox could not describe as data: only its type name and a short text."""
+
+    type_name: str
+    text: str
+
+
+MAX_ITEMS = 100_000
+
+
+class Resolver(Protocol):
+    """Turns exported artifacts into verified values (StudentProxy implements it)."""
+
+    def model(self, archive: bytes | None, histories: tuple[dict[str, Any], ...],
+              save_error: str | None, probe: np.ndarray | None) -> ModelHandle | UnverifiableModel: ...
+
+    def graph(self, graphdef: bytes | None, error: str | None) -> GraphSpec: ...
+
+
+def _bytes_of(value: Any, arrays: tuple[np.ndarray, ...]) -> bytes | None:
+    if not isinstance(value, dict) or value.get("__t__") != "ndarray":
+        return None
+    arr = arrays[int(value["i"])]
+    if arr.dtype != np.uint8 or arr.ndim != 1:
+        raise ProtocolError("artifact bytes are not a uint8 vector")
+    return arr.tobytes()
+
+
+def from_wire(value: Any, arrays: tuple[np.ndarray, ...], resolver: Resolver) -> Any:
+    """Rebuild a described value. Anything unexpected is a ProtocolError."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list):
+        if len(value) > MAX_ITEMS:
+            raise ProtocolError("list too long")
+        return [from_wire(v, arrays, resolver) for v in value]
+    if not isinstance(value, dict):
+        raise ProtocolError(f"unexpected value {type(value).__name__}")
+    tag = value.get("__t__")
+    if tag is None:
+        return {str(k): from_wire(v, arrays, resolver) for k, v in value.items()}
+    try:
+        if tag == "ndarray":
+            return arrays[int(value["i"])]
+        if tag == "tuple":
+            return tuple(from_wire(v, arrays, resolver) for v in value["items"])
+        if tag == "dict":
+            return {str(k): from_wire(v, arrays, resolver) for k, v in value["items"]}
+        if tag == "tensor":
+            return TensorValue(arrays[int(value["i"])], _str(value.get("dtype"), 40),
+                               _str(value.get("device"), 200))
+        if tag == "model":
+            hist = tuple(_history(h) for h in _list(value.get("histories"))[:5] if isinstance(h, dict))
+            error = value.get("save_error")
+            probe = value.get("probe")
+            probe_out = arrays[int(probe["i"])] if isinstance(probe, dict) and probe.get("__t__") == "ndarray" else None
+            return resolver.model(_bytes_of(value.get("archive"), arrays), hist,
+                                  _str(error, 600) if error is not None else None, probe_out)
+        if tag == "graph":
+            error = value.get("error")
+            return resolver.graph(_bytes_of(value.get("graphdef"), arrays),
+                                  _str(error, 400) if error is not None else None)
+        if tag == "graph_tensor":
+            return GraphTensorSpec(_str(value.get("name")), _str(value.get("op_name")),
+                                   _str(value.get("op_type"), 100), _str(value.get("dtype"), 40) or None)
+        if tag == "opaque":
+            return OpaqueValue(_str(value.get("type_name"), 200), _str(value.get("text"), 500))
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise ProtocolError(f"bad {tag!r} value ({type(exc).__name__})") from None
+    raise ProtocolError(f"unknown value tag {tag!r}")

@@ -1,0 +1,1 @@
+"""Submissions in: class folders and LMS downloads, file matching, notebooks."""

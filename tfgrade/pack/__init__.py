@@ -1,0 +1,1 @@
+"""The exercise pack and its data: course and exercises, datasets, metrics."""

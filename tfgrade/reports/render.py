@@ -1,0 +1,116 @@
+"""`tfgrade report OUT`: (re)build every report and export from OUT/results/*.json.
+
+Layout written under OUT:
+    index.html                      class report
+    reports/<student>.html          one per student (formatting.report_filename)
+    gradebook.csv [gradebook.xlsx]  gradebook (xlsx only when openpyxl is importable)
+    lms/moodle.csv, lms/canvas.csv  LMS grade imports, with *_unmatched.csv beside them
+
+A roster for the LMS files is taken from the `roster` argument or, when absent, from
+OUT/roster.csv if it exists (columns documented in lms.py). Results that cannot be read are
+reported and skipped; the others are still rendered.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tfgrade.engine.results import SubmissionResult, as_grader_error
+from tfgrade.i18n import Lang, Msg
+from tfgrade.reports.class_report import write_class_report
+from tfgrade.reports.gradebook import write_gradebook
+from tfgrade.reports.lms import read_roster, write_canvas_csv, write_moodle_csv
+from tfgrade.reports.scoring import exercise_ids as ids_of
+from tfgrade.reports.scoring import reference_max
+from tfgrade.reports.student_report import write_student_report
+from tfgrade.reports.templating import template_env
+
+
+@dataclass
+class RenderSummary:
+    reports: list[Path] = field(default_factory=list)
+    index: Path | None = None
+    exports: list[Path] = field(default_factory=list)
+    unreadable: list[tuple[Path, str]] = field(default_factory=list)   # (file, why)
+    unmatched: list[str] = field(default_factory=list)                 # LMS: students not in the roster
+    failed: list[str] = field(default_factory=list)                    # reports that became grader_error rows
+
+
+def load_results(results_dir: Path) -> tuple[list[SubmissionResult], list[tuple[Path, str]]]:
+    """Every OUT/results/*.json that parses as a SubmissionResult, and the ones that do not."""
+    results, bad = [], []
+    for path in sorted(Path(results_dir).glob("*.json")):
+        try:
+            results.append(SubmissionResult.load(path))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:  # JSON errors are ValueErrors
+            bad.append((path, f"{type(exc).__name__}: {exc}"))
+    return results, bad
+
+
+def render_all(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, *,
+               roster: Path | None = None, max_points: Mapping[str, float] | None = None,
+               results: Sequence[SubmissionResult] | None = None,
+               exercise_ids: Sequence[str] | None = None) -> RenderSummary:
+    """Load OUT/results/*.json (unless `results` is given) and write every report and export.
+
+    `exercise_ids` (the course's order) and `max_points` (each exercise's maximum from the pack)
+    are optional: by default both come from the results themselves (scoring.py).
+    """
+    out_dir = Path(out_dir)
+    summary = RenderSummary()
+    if results is None:
+        loaded, summary.unreadable = load_results(out_dir / "results")
+        results = loaded
+    env = template_env()
+    ref = reference_max(results, max_points)
+    rendered = []
+    for result in results:
+        try:
+            summary.reports.append(write_student_report(result, out_dir, lang, reveal_hidden, env, ref))
+        except OSError:
+            raise                      # a full disk is the run's problem: the CLI says so
+        except Exception:  # noqa: BLE001 - one student's report must not cost the class its reports
+            result = as_grader_error(result, "the report could not be rendered:\n" + traceback.format_exc())
+            summary.reports.append(write_student_report(result, out_dir, lang, reveal_hidden, env, ref))
+            summary.failed.append(result.display_name)
+        rendered.append(result)
+    results = rendered
+    summary.index = write_class_report(results, out_dir, lang, env, ref)
+    ids = list(exercise_ids) if exercise_ids is not None else ids_of(results)
+    summary.exports += write_gradebook(results, ids, out_dir, max_points=ref)
+    roster_path = roster if roster is not None else (out_dir / "roster.csv")
+    roster_rows = read_roster(roster_path) if roster_path.is_file() else None
+    for writer in (write_moodle_csv, write_canvas_csv):
+        export = writer(results, out_dir / "lms", roster=roster_rows, max_points=ref)
+        summary.exports += [export.path, export.unmatched_path]
+        summary.unmatched += [u.student for u in export.unmatched
+                              if u.reason in ("not_in_roster", "ambiguous") and u.student not in summary.unmatched]
+    return summary
+
+
+def main_report(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False) -> int:
+    """Back end of `tfgrade report OUT`. 0: all written; 1: some results unreadable; 2: nothing to do."""
+    out_dir = Path(out_dir)
+    results_dir = out_dir / "results"
+    if not results_dir.is_dir():
+        print(Msg(f"no existe {results_dir}: ¿corregiste antes con `tfgrade grade`?",
+                  f"{results_dir} does not exist: did you run `tfgrade grade` first?").get(lang), file=sys.stderr)
+        return 2
+    summary = render_all(out_dir, lang, reveal_hidden)
+    for path, why in summary.unreadable:
+        print(Msg(f"resultado ilegible, omitido: {path.name} ({why})",
+                  f"unreadable result, skipped: {path.name} ({why})").get(lang), file=sys.stderr)
+    if not summary.reports and summary.unreadable:
+        return 2
+    n = len(summary.reports)
+    print(Msg(f"{n} informes en {out_dir / 'reports'}; informe de la clase: {summary.index}",
+              f"{n} reports in {out_dir / 'reports'}; class report: {summary.index}").get(lang))
+    print(Msg("exportaciones: ", "exports: ").get(lang) + ", ".join(str(p.relative_to(out_dir)) for p in summary.exports))
+    if summary.unmatched:
+        print(Msg(f"{len(summary.unmatched)} estudiantes no están en la lista de clase (ver lms/*_unmatched.csv)",
+                  f"{len(summary.unmatched)} students are not in the roster (see lms/*_unmatched.csv)").get(lang))
+    return 1 if summary.unreadable else 0

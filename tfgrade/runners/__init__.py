@@ -1,0 +1,1 @@
+"""Many students: class grading, the local worker pool, the Dask runner."""
