@@ -77,6 +77,10 @@ def test_wrong_submission(grader: Grader, tmp_path: Path, exercise_id: str, path
     feedback = " | ".join(c.feedback.en for c in r.checks)
     for text in spec.get("feedback_contains", []):
         assert text in feedback, detail
+    # Messages are data: a case names the catalogue keys its feedback must use.
+    keys = {c.feedback.key for c in r.checks}
+    for key in spec.get("feedback_keys", []):
+        assert key in keys, (key, sorted(k for k in keys if k), detail)
     # every failure is explained in both languages
     for c in r.checks:
         if c.status in ("failed", "error"):

@@ -107,4 +107,17 @@ class Catalogue:
         return out
 
 
-GRADER = Catalogue.load(Path(__file__).with_name(CATALOGUE_FILE))
+def load_folder(folder: Path) -> Catalogue:
+    """Every `*.toml` of a folder as one catalogue (one file per concern; a key may appear once)."""
+    entries: dict[str, Mapping[str, str]] = {}
+    for path in sorted(folder.glob("*.toml")):
+        part = Catalogue.load(path)
+        clash = set(part.entries) & set(entries)
+        if clash:
+            raise PackError(Msg(f"{path}: claves repetidas {sorted(clash)}", f"{path}: repeated keys {sorted(clash)}"))
+        entries.update(part.entries)
+    return Catalogue(entries, str(folder))
+
+
+# The grader's own messages: tfgrade/messages/*.toml (one file per module that speaks).
+GRADER = load_folder(Path(__file__).with_name("messages"))
