@@ -67,7 +67,7 @@ def _tensor_shape(layer: Any, attr: str) -> list[int | None] | None:
 
 def model_facts(model: Any) -> dict[str, Any]:
     """Counted by Keras's own code on a model loaded from the archive."""
-    layers = []
+    layers: list[dict[str, Any]] = []
     for layer in _flat_layers(model):
         try:
             params = int(layer.count_params())
