@@ -9,6 +9,7 @@ from typing import Any, Literal, cast
 
 import numpy as np
 
+from tfgrade.catalogue import GRADER
 from tfgrade.engine.clean_process import Verifier, VerifierRefused
 from tfgrade.engine.returned import (
     GraphSpec,
@@ -52,45 +53,36 @@ class StudentError(Exception):
             return Msg("", "")
         f = self.frames[-1]
         code = f" {f.get('code')}" if f.get("code") else ""
-        return Msg(f" (línea {f.get('line')}:{code})" if code else f" (línea {f.get('line')})",
-                   f" (line {f.get('line')}:{code})" if code else f" (line {f.get('line')})")
+        if code:
+            return GRADER("student_where_code", line=f.get("line"), code=code)
+        return GRADER("student_where_line", line=f.get("line"))
 
     def msg(self) -> Msg:
         fn = f"`{self.function}`"
         if self.kind == "missing":
-            return Msg(f"no se encontró la función {fn} en tu archivo (revisa el nombre)",
-                       f"function {fn} was not found in your file (check its name)")
+            return GRADER("student_missing", fn=fn)
         if self.kind == "not_implemented":
-            return Msg(f"{fn} aún no está implementada (lanza NotImplementedError)",
-                       f"{fn} is not implemented yet (it raises NotImplementedError)")
+            return GRADER("student_not_implemented", fn=fn)
         if self.kind == "syntax":
-            return Msg(f"tu archivo tiene un error de sintaxis: {self.message}", f"your file has a syntax error: {self.message}") + self.where()
+            return GRADER("student_syntax", message=self.message) + self.where()
         if self.kind == "load":
             if self.exc_type == "SystemExit":
-                return Msg("tu archivo llamó a sys.exit()/exit() al cargarse: quítalo, el calificador necesita llamar a tus funciones",
-                           "your file called sys.exit()/exit() while loading: remove it, the grader needs to call your functions")
-            return Msg(f"tu archivo lanzó {self.exc_type} al cargarse: {self.message}",
-                       f"your file raised {self.exc_type} while loading: {self.message}") + self.where()
+                return GRADER("student_load_exit")
+            return GRADER("student_load_raised", exc_type=self.exc_type, message=self.message) + self.where()
         if self.kind == "raised":
-            return Msg(f"{fn} lanzó {self.exc_type}: {self.message}",
-                       f"{fn} raised {self.exc_type}: {self.message}") + self.where()
+            return GRADER("student_raised", fn=fn, exc_type=self.exc_type, message=self.message) + self.where()
+        limit = f"{self.limit_s:g}"       # formatted here: the same digits in both languages
         if self.kind == "timeout" and self.reason == "budget":
-            return Msg(f"se agotó el tiempo total del ejercicio ({self.limit_s:g} s, recargas incluidas) "
-                       f"mientras corría {fn}: las comprobaciones que faltan no se evalúan",
-                       f"the exercise's total time budget ({self.limit_s:g} s, reloads included) ran out "
-                       f"while {fn} ran: the remaining checks are not evaluated")
+            return GRADER("student_budget", fn=fn, limit=limit)
         if self.kind == "timeout":
-            return Msg(f"{fn} superó el límite de tiempo de {self.limit_s:g} s (¿un bucle infinito o un entrenamiento demasiado largo?)",
-                       f"{fn} took too long: it exceeded the {self.limit_s:g} s limit (an endless loop, or training that is too long?)")
+            return GRADER("student_timeout", fn=fn, limit=limit)
         if self.kind == "bad_value":
-            return Msg(f"{fn} devolvió un valor que no se puede leer: {self.message}",
-                       f"{fn} returned a value that cannot be read: {self.message}")
+            return GRADER("student_bad_value", fn=fn, message=self.message)
         if self.reason == "memory":
-            return Msg(f"{fn} usó más memoria de la permitida y se detuvo", f"{fn} used more memory than allowed and was stopped")
+            return GRADER("student_memory", fn=fn)
         if self.reason == "processes":
-            return Msg(f"{fn} creó demasiados procesos y se detuvo", f"{fn} created too many processes and was stopped")
-        return Msg(f"el proceso que ejecutaba {fn} terminó de forma inesperada ({self.message})",
-                   f"the process running {fn} ended unexpectedly ({self.message})")
+            return GRADER("student_processes", fn=fn)
+        return GRADER("student_crashed", fn=fn, message=self.message)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "function": self.function, "type": self.exc_type,
