@@ -14,6 +14,7 @@ from tfgrade.engine.returned import GraphSpec, OpaqueValue, TensorValue, Unverif
 from tfgrade.errors import ProtocolError
 from tfgrade.i18n import Msg
 from tfgrade.wire import framing as protocol
+from tfgrade.wire import values
 
 
 def roundtrip(header, arrays=()):  # type: ignore[no-untyped-def]
@@ -133,3 +134,82 @@ def test_from_wire_refuses_artifact_bytes_that_are_not_bytes() -> None:
 def test_from_wire_rejects_malformed(bad: dict) -> None:  # type: ignore[type-arg]
     with pytest.raises(ProtocolError):
         from_wire(bad, (), _predict)
+
+
+# -- the value tags (tfgrade.wire.values): one encoder, one decoder ----------------------------
+_text = st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=6)   # framing cleans the others
+_plain_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.floats(allow_nan=False) | _text
+    | st.builds(lambda n: np.arange(n, dtype=np.float32), st.integers(0, 4)),
+    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner)
+    | st.dictionaries(_text.filter(lambda k: k != values.TAG), inner, max_size=3),
+    max_leaves=10)
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))  # type: ignore[arg-type]
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return a == b and type(a) is type(b)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_plain_values)
+def test_arguments_round_trip_through_a_frame(value: object) -> None:
+    arrays: list[np.ndarray] = []
+    header = values.encode_args(value, arrays)
+    frame = roundtrip(header, arrays)
+    assert _same(values.decode_args(frame.header, frame.arrays), value)
+
+
+def test_arguments_refuse_what_is_not_data() -> None:
+    with pytest.raises(TypeError):
+        values.encode_args({"f": print}, [])
+    assert values.encode_args(np.float32(2.5), []) == 2.5
+
+
+@settings(max_examples=200, deadline=None)
+@given(_plain_values)
+def test_what_the_describer_writes_decode_reply_reads(value: object) -> None:
+    from tfgrade.sandboxed.export import Describer
+
+    describer = Describer()
+    frame = roundtrip(describer.describe(value), describer.arrays)
+    assert _same(values.decode_reply(frame.header, frame.arrays, _no_refs), value)
+
+
+def _no_refs(ref: values.Reference) -> object:
+    raise AssertionError(ref)
+
+
+def test_reference_builders_and_the_trusted_decoder_agree() -> None:
+    arrays = (np.frombuffer(b"PK", dtype=np.uint8), np.ones((8, 1)), np.frombuffer(b"GD", dtype=np.uint8),
+              np.arange(3.0))
+    header = [values.model_ref(values.ndarray_ref(0), [{"epochs": 1}], None, values.ndarray_ref(1)),
+              values.model_ref(None, [], "TypeError: cannot save"),
+              values.graph_ref(values.ndarray_ref(2), None), values.graph_ref(None, "too large"),
+              values.tensor_ref(3, "float64", "/device:CPU:0"),
+              values.graph_tensor_ref("a:0", "a", "Placeholder", None),
+              values.opaque("Liar", "1.0"), values.dict_value([["1", 2]])]
+    frame = roundtrip(header, arrays)
+    out = values.decode_reply(frame.header, frame.arrays, lambda ref: ref)
+    assert out[0] == values.ModelRef(b"PK", ({"epochs": 1},), None, out[0].probe) and out[0].probe.shape == (8, 1)
+    assert out[1] == values.ModelRef(None, (), "TypeError: cannot save", None)
+    assert out[2] == values.GraphRef(b"GD", None) and out[3] == values.GraphRef(None, "too large")
+    assert isinstance(out[4], values.TensorRef) and out[4].device == "/device:CPU:0"
+    assert out[5] == values.GraphTensorRef("a:0", "a", "Placeholder", None)
+    assert out[6] == values.OpaqueRef("Liar", "1.0") and out[7] == {"1": 2}
+    assert {values.NDARRAY, values.TUPLE, values.DICT} | values.REFERENCE_TAGS == values.VALUE_TAGS
+
+
+@pytest.mark.parametrize("bad", [
+    {"__t__": "ndarray"}, {"__t__": "ndarray", "i": "x"}, {"__t__": "tuple", "items": 3},
+    {"__t__": "dict", "items": [[1, 2, 3]]}, {"__t__": ["ndarray"]}, {"__t__": "graph", "graphdef": {"__t__": "ndarray", "i": 0}},
+    b"bytes", [1] * (values.MAX_ITEMS + 1),
+])
+def test_decode_reply_refuses_malformed_values(bad: object) -> None:
+    with pytest.raises(ProtocolError):
+        values.decode_reply(bad, (np.ones(3),), lambda ref: ref)

@@ -24,6 +24,8 @@ import numpy as np
 
 from tfgrade.errors import ProtocolError
 from tfgrade.supervisor.children import ChildDied, ChildTimeout, Sandbox, SandboxChild
+from tfgrade.wire import values
+from tfgrade.wire.messages import Init, Loaded, Reply, VerifyRequest
 
 VERIFY_TIMEOUT_S = 120.0
 
@@ -51,41 +53,42 @@ class Verifier:
             return self._child
         self._models.clear()
         self.spawns += 1
-        init = {"mode": "verify", "workdir": os.path.join(self.workdir, "tfgrade-verify")}
+        init = Init.verify(os.path.join(self.workdir, "tfgrade-verify"))
         child = self.sandbox.spawn(init, memory_mb=self.memory_mb)
         try:
-            child.receive(self.timeout_s)
+            Loaded.from_header(child.receive(self.timeout_s).header)
         except (ChildTimeout, ChildDied, ProtocolError) as exc:
             child.close()
             raise RuntimeError(f"the verifier did not start ({type(exc).__name__})") from None
         self._child = child
         return child
 
-    def request(self, header: dict[str, Any], arrays: list[np.ndarray] | tuple[np.ndarray, ...] = (),
+    def request(self, req: VerifyRequest, arrays: list[np.ndarray] | tuple[np.ndarray, ...] = (),
                 timeout: float | None = None) -> Any:
         child = self._ensure()
         try:
-            reply = child.request(header, arrays, timeout or self.timeout_s)
+            raw = child.request(req.to_header(), arrays, timeout or self.timeout_s)
+            reply = Reply.from_header(raw.header)
         except ChildTimeout:
             raise VerifierRefused(f"the clean process took longer than {timeout or self.timeout_s:g} s") from None
         except ChildDied as died:
             raise VerifierRefused(f"the clean process stopped ({died.reason})") from None
         except ProtocolError as exc:
             raise VerifierRefused(f"the clean process sent an unreadable reply ({exc.detail})") from None
-        h = reply.header
-        if not h.get("ok"):
-            raw = h.get("error")
-            err: dict[str, Any] = raw if isinstance(raw, dict) else {}
-            message = str(err.get("message", ""))[:1000]
-            if err.get("kind") == "refused":
+        if not reply.ok:
+            message = reply.error.message[:1000] if reply.error is not None else ""
+            if reply.error is not None and reply.error.kind == "refused":
                 raise VerifierRefused(message)
             raise RuntimeError(f"verifier error: {message}")
-        return _plain(h.get("value"), reply.arrays)
+        try:
+            return _plain(reply.value, raw.arrays)
+        except ProtocolError as exc:
+            raise RuntimeError(f"verifier: unreadable value ({exc.detail})") from None
 
     # -- what the checks need -----------------------------------------------------------------
     def load_model(self, archive: bytes) -> tuple[int, dict[str, Any]]:
         key = hashlib.sha256(archive).hexdigest()
-        value = self.request({"op": "load_model"}, [np.frombuffer(archive, dtype=np.uint8)])
+        value = self.request(VerifyRequest("load_model"), [np.frombuffer(archive, dtype=np.uint8)])
         if not isinstance(value, dict) or not isinstance(value.get("handle"), int):
             raise RuntimeError("verifier: bad load_model reply")
         self._models[key] = int(value["handle"])
@@ -97,20 +100,20 @@ class Verifier:
         handle = self._models.get(key)
         if handle is None or self._child is None or not self._child.alive:
             handle, _ = self.load_model(archive)
-        out = self.request({"op": "predict", "handle": handle}, [np.ascontiguousarray(x)], timeout)
+        out = self.request(VerifyRequest("predict", handle=handle), [np.ascontiguousarray(x)], timeout)
         if not isinstance(out, np.ndarray):
             raise RuntimeError("verifier: predictions are not an array")
         return out
 
     def import_graph(self, graphdef: bytes) -> tuple[int, list[dict[str, Any]]]:
-        value = self.request({"op": "import_graph"}, [np.frombuffer(graphdef, dtype=np.uint8)])
+        value = self.request(VerifyRequest("import_graph"), [np.frombuffer(graphdef, dtype=np.uint8)])
         if not isinstance(value, dict) or not isinstance(value.get("gid"), int):
             raise RuntimeError("verifier: bad import_graph reply")
         ops = value.get("ops")
         return int(value["gid"]), ops if isinstance(ops, list) else []
 
     def run_graph(self, gid: int, fetch: str, feeds: dict[str, Any]) -> np.ndarray:
-        out = self.request({"op": "run_graph", "gid": gid, "fetch": fetch, "feeds": feeds})
+        out = self.request(VerifyRequest("run_graph", gid=gid, fetch=fetch, feeds=feeds))
         if not isinstance(out, np.ndarray):
             raise RuntimeError("verifier: run_graph gave no array")
         return out
@@ -120,19 +123,19 @@ class Verifier:
         names = list(captures)
         arrays = [np.frombuffer(graphdef, dtype=np.uint8), np.ascontiguousarray(matrix),
                   *(np.ascontiguousarray(captures[n]) for n in names)]
-        value = self.request({"op": "run_traced", "output": output, "captures": names, "repeats": repeats},
+        value = self.request(VerifyRequest("run_traced", output=output, captures=tuple(names), repeats=repeats),
                              arrays, timeout)
         if not isinstance(value, dict) or not isinstance(value.get("array"), np.ndarray):
             raise RuntimeError("verifier: bad run_traced reply")
         return value
 
     def devices(self) -> list[str]:
-        value = self.request({"op": "devices"})
+        value = self.request(VerifyRequest("devices"))
         return [str(d) for d in value] if isinstance(value, list) else []
 
     def matmul_seconds(self, size: int, repeats: int, device: str = "/CPU:0", dtype: str = "float32") -> float:
-        value = self.request({"op": "matmul_seconds", "size": size, "repeats": repeats, "device": device,
-                              "dtype": dtype})
+        value = self.request(VerifyRequest("matmul_seconds", size=size, repeats=repeats, device=device,
+                                           dtype=dtype))
         return float(value)
 
     def close(self) -> None:
@@ -143,18 +146,11 @@ class Verifier:
 
 def _plain(value: Any, arrays: tuple[np.ndarray, ...]) -> Any:
     """The verifier's reply as plain Python: dicts, lists, numbers, arrays (it is trusted,
-    but the decoder stays strict: only the tags the Describer writes)."""
-    if isinstance(value, list):
-        return [_plain(v, arrays) for v in value]
-    if isinstance(value, dict):
-        tag = value.get("__t__")
-        if tag == "ndarray":
-            return arrays[int(value["i"])]
-        if tag == "tuple":
-            return tuple(_plain(v, arrays) for v in value["items"])
-        if tag == "dict":
-            return {str(k): _plain(v, arrays) for k, v in value["items"]}
-        if tag == "opaque":
-            raise RuntimeError(f"verifier: could not send {value.get('text')}")
-        return {str(k): _plain(v, arrays) for k, v in value.items()}
-    return value
+    but the decoder stays strict: no artifact reference is expected from it)."""
+    return values.decode_reply(value, arrays, _no_reference)
+
+
+def _no_reference(ref: values.Reference) -> Any:
+    if isinstance(ref, values.OpaqueRef):
+        raise RuntimeError(f"verifier: could not send {ref.text}")
+    raise RuntimeError(f"verifier: unexpected {type(ref).__name__} in a reply")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, cast
 
 import numpy as np
 
+from tfgrade.catalogue import GRADER
 from tfgrade.engine.clean_process import Verifier, VerifierRefused
 from tfgrade.engine.returned import (
     GraphSpec,
@@ -23,6 +24,8 @@ from tfgrade.errors import ProtocolError, SandboxError
 from tfgrade.i18n import Msg
 from tfgrade.supervisor.children import ChildDied, ChildTimeout, Sandbox, SandboxChild
 from tfgrade.wire import framing as protocol
+from tfgrade.wire import values
+from tfgrade.wire.messages import Builtin, Call, Init, Loaded, Reply, Trace, WireError
 from tfgrade.wire.probe import agree, probe_input
 
 ErrorKind = Literal["missing", "not_implemented", "raised", "timeout", "crashed", "bad_value",
@@ -50,45 +53,36 @@ class StudentError(Exception):
             return Msg("", "")
         f = self.frames[-1]
         code = f" {f.get('code')}" if f.get("code") else ""
-        return Msg(f" (línea {f.get('line')}:{code})" if code else f" (línea {f.get('line')})",
-                   f" (line {f.get('line')}:{code})" if code else f" (line {f.get('line')})")
+        if code:
+            return GRADER("student_where_code", line=f.get("line"), code=code)
+        return GRADER("student_where_line", line=f.get("line"))
 
     def msg(self) -> Msg:
         fn = f"`{self.function}`"
         if self.kind == "missing":
-            return Msg(f"no se encontró la función {fn} en tu archivo (revisa el nombre)",
-                       f"function {fn} was not found in your file (check its name)")
+            return GRADER("student_missing", fn=fn)
         if self.kind == "not_implemented":
-            return Msg(f"{fn} aún no está implementada (lanza NotImplementedError)",
-                       f"{fn} is not implemented yet (it raises NotImplementedError)")
+            return GRADER("student_not_implemented", fn=fn)
         if self.kind == "syntax":
-            return Msg(f"tu archivo tiene un error de sintaxis: {self.message}", f"your file has a syntax error: {self.message}") + self.where()
+            return GRADER("student_syntax", message=self.message) + self.where()
         if self.kind == "load":
             if self.exc_type == "SystemExit":
-                return Msg("tu archivo llamó a sys.exit()/exit() al cargarse: quítalo, el calificador necesita llamar a tus funciones",
-                           "your file called sys.exit()/exit() while loading: remove it, the grader needs to call your functions")
-            return Msg(f"tu archivo lanzó {self.exc_type} al cargarse: {self.message}",
-                       f"your file raised {self.exc_type} while loading: {self.message}") + self.where()
+                return GRADER("student_load_exit")
+            return GRADER("student_load_raised", exc_type=self.exc_type, message=self.message) + self.where()
         if self.kind == "raised":
-            return Msg(f"{fn} lanzó {self.exc_type}: {self.message}",
-                       f"{fn} raised {self.exc_type}: {self.message}") + self.where()
+            return GRADER("student_raised", fn=fn, exc_type=self.exc_type, message=self.message) + self.where()
+        limit = f"{self.limit_s:g}"       # formatted here: the same digits in both languages
         if self.kind == "timeout" and self.reason == "budget":
-            return Msg(f"se agotó el tiempo total del ejercicio ({self.limit_s:g} s, recargas incluidas) "
-                       f"mientras corría {fn}: las comprobaciones que faltan no se evalúan",
-                       f"the exercise's total time budget ({self.limit_s:g} s, reloads included) ran out "
-                       f"while {fn} ran: the remaining checks are not evaluated")
+            return GRADER("student_budget", fn=fn, limit=limit)
         if self.kind == "timeout":
-            return Msg(f"{fn} superó el límite de tiempo de {self.limit_s:g} s (¿un bucle infinito o un entrenamiento demasiado largo?)",
-                       f"{fn} took too long: it exceeded the {self.limit_s:g} s limit (an endless loop, or training that is too long?)")
+            return GRADER("student_timeout", fn=fn, limit=limit)
         if self.kind == "bad_value":
-            return Msg(f"{fn} devolvió un valor que no se puede leer: {self.message}",
-                       f"{fn} returned a value that cannot be read: {self.message}")
+            return GRADER("student_bad_value", fn=fn, message=self.message)
         if self.reason == "memory":
-            return Msg(f"{fn} usó más memoria de la permitida y se detuvo", f"{fn} used more memory than allowed and was stopped")
+            return GRADER("student_memory", fn=fn)
         if self.reason == "processes":
-            return Msg(f"{fn} creó demasiados procesos y se detuvo", f"{fn} created too many processes and was stopped")
-        return Msg(f"el proceso que ejecutaba {fn} terminó de forma inesperada ({self.message})",
-                   f"the process running {fn} ended unexpectedly ({self.message})")
+            return GRADER("student_processes", fn=fn)
+        return GRADER("student_crashed", fn=fn, message=self.message)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "function": self.function, "type": self.exc_type,
@@ -109,23 +103,6 @@ class CallInfo:
     events: dict[str, int] = field(default_factory=dict)
     output: str = ""
     reported_duration_s: float = 0.0
-
-
-def _encode_args(value: Any, arrays: list[np.ndarray]) -> Any:
-    if isinstance(value, np.ndarray):
-        arrays.append(value)
-        return {"__t__": "ndarray", "i": len(arrays) - 1}
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, tuple):
-        return {"__t__": "tuple", "items": [_encode_args(v, arrays) for v in value]}
-    if isinstance(value, list):
-        return [_encode_args(v, arrays) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _encode_args(v, arrays) for k, v in value.items()}
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    raise TypeError(f"cannot send {type(value).__name__} to the sandbox")
 
 
 @dataclass
@@ -168,10 +145,9 @@ class StudentProxy:
                 return self._child      # a file that hangs at import is not loaded again
         self._generation += 1
         self._load_error = None
-        init = {"module": self.module, "filename": self.filename, "source": self.source,
-                "seed": self.seed, "workdir": self.workdir}
+        init = Init.student(self.module, self.filename, self.source, self.seed, self.workdir)
         if self.audit:
-            self.sent_frames.append(protocol.encode(init))
+            self.sent_frames.append(protocol.encode(replace(init, plan=self.sandbox.plan).to_header()))
         child = self.sandbox.spawn(init, memory_mb=self.memory_mb)
         self._child = child
         start = time.monotonic()
@@ -186,20 +162,23 @@ class StudentProxy:
             self._load_error = self._crash("<módulo/module>", died)
             return child
         self.wall_s += time.monotonic() - start
-        header = reply.header
-        self.student_time_s += float(header.get("duration_s") or 0.0)
-        if not header.get("ok"):
-            err = _dict(header.get("error"))
-            load_kind: ErrorKind = "syntax" if err.get("kind") == "syntax" else "load"
-            self._load_error = StudentError(load_kind, "<módulo/module>", str(err.get("type", ""))[:200],
-                                            str(err.get("message", ""))[:2000], _frames(err))
+        try:
+            loaded = Loaded.from_header(reply.header)
+        except ProtocolError as exc:
+            self._load_error = StudentError("load", "<módulo/module>", "ProtocolError", exc.detail[:2000])
+            return child
+        self.student_time_s += loaded.duration_s
+        if not loaded.ok:
+            err = loaded.error or WireError("")
+            load_kind: ErrorKind = "syntax" if err.kind == "syntax" else "load"
+            self._load_error = StudentError(load_kind, "<módulo/module>", (err.type or "")[:200],
+                                            err.message[:2000], _frames(err))
         else:
-            self.defined = tuple(str(f) for f in header.get("functions", []) if isinstance(f, str))
-            cells = header.get("failed_cells")
+            self.defined = loaded.functions or ()
             self.failed_cells = tuple(
                 {"cell": c.get("cell") if isinstance(c.get("cell"), int) else None,
                  "type": str(c.get("type", ""))[:100], "message": str(c.get("message", ""))[:500]}
-                for c in (cells if isinstance(cells, list) else [])[:50] if isinstance(c, dict))
+                for c in (loaded.failed_cells or ())[:50])
         return child
 
     def _crash(self, function: str, died: ChildDied) -> StudentError:
@@ -249,7 +228,7 @@ class StudentProxy:
         return "\n".join(self.outputs)
 
     # -- calls -----------------------------------------------------------------------------
-    def _request(self, function: str, header: dict[str, Any], arrays: list[np.ndarray],
+    def _request(self, function: str, request: Call | Builtin, arrays: list[np.ndarray],
                  timeout: float) -> Any:
         if function in self._timed_out:
             # Calling a function that hung again would pay its limit again, per check.
@@ -259,12 +238,14 @@ class StudentProxy:
         if self._load_error is not None:
             raise self._load_error
         self._check_budget(function)
+        header = request.to_header()
         if self.audit:
             self.sent_frames.append(protocol.encode(header, arrays))
         limit = self._limit(timeout)
         start = time.monotonic()
         try:
-            reply = child.request(header, arrays, limit)
+            raw = child.request(header, arrays, limit)
+            reply = Reply.from_header(raw.header)
         except ChildTimeout:
             self.wall_s += time.monotonic() - start
             self.last = CallInfo(duration_s=time.monotonic() - start)
@@ -283,41 +264,36 @@ class StudentProxy:
             raise StudentError("bad_value", function, message=exc.detail) from None
         elapsed = time.monotonic() - start
         self.wall_s += elapsed
-        h = reply.header
-        events = _dict(h.get("events"))
-        reported = float(h.get("duration_s") or 0.0) if isinstance(h.get("duration_s"), (int, float)) else 0.0
+        events = reply.events or {}
+        reported = reply.duration_s or 0.0
         before = len(self.outputs) + len(self.hidden_outputs)
         self._collect_output(child)
         fresh = (self.hidden_outputs if self.hidden else self.outputs)[-1] \
             if len(self.outputs) + len(self.hidden_outputs) > before else ""
         self.last = CallInfo(duration_s=elapsed,
-                             events={str(k): int(v) for k, v in events.items() if isinstance(v, int)},
+                             events=dict(events),
                              output=fresh, reported_duration_s=reported)
         self.student_time_s += elapsed
-        if not h.get("ok"):
-            err = _dict(h.get("error"))
+        if not reply.ok:
+            err = reply.error or WireError("")
             kind: ErrorKind = "raised"
-            if err.get("kind") in ("missing", "not_implemented", "bad_value"):
-                kind = err["kind"]
-            raise StudentError(kind, function, str(err.get("type", ""))[:200],
-                               str(err.get("message", ""))[:2000], _frames(err))
-        return from_wire(h.get("value"), reply.arrays, _ArtifactResolver(self))
+            if err.kind in ("missing", "not_implemented", "bad_value"):
+                kind = cast(ErrorKind, err.kind)
+            raise StudentError(kind, function, (err.type or "")[:200], err.message[:2000], _frames(err))
+        return from_wire(reply.value, raw.arrays, _ArtifactResolver(self))
 
     def _cached(self, kind: Literal['call', 'builtin', 'trace'], name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
                 timeout: float) -> Any:
         arrays: list[np.ndarray] = []
-        header = {"op": kind, "name": name, "args": _encode_args(list(args), arrays),
-                  "kwargs": _encode_args(kwargs, arrays)}
-        if kind == "builtin":
-            header.pop("args")
-        if kind == "trace":
-            header["op"] = "trace"
-        key = hashlib.sha256(protocol.encode(header, arrays)).hexdigest()
+        encoded_args, encoded_kwargs = values.encode_args(list(args), arrays), values.encode_args(kwargs, arrays)
+        request: Call | Builtin = Builtin(name, encoded_kwargs) if kind == "builtin" else \
+            (Trace if kind == "trace" else Call)(name, encoded_args, encoded_kwargs)
+        key = hashlib.sha256(protocol.encode(request.to_header(), arrays)).hexdigest()
         if key in self._cache and self._cache[key][0] is not _NOT_KEPT:
             value, info = self._cache[key]
             self.last = info
             return value
-        value = self._request(name, header, arrays, timeout)
+        value = self._request(name, request, arrays, timeout)
         self._cache[key] = (_kept(value), self.last)
         return value
 
@@ -332,9 +308,9 @@ class StudentProxy:
         timing is only meaningful when measured again. When a helper that runs no student
         code fails, that is the grader's fault, and it is reported as such."""
         arrays: list[np.ndarray] = []
-        header = {"op": "builtin", "name": name, "kwargs": _encode_args(kwargs, arrays)}
+        request = Builtin(name, values.encode_args(kwargs, arrays))
         try:
-            return self._request(name, header, arrays, self.train_timeout_s)
+            return self._request(name, request, arrays, self.train_timeout_s)
         except StudentError as exc:
             if runs_student_code or exc.kind in ("timeout", "crashed") or self._load_error is exc:
                 raise
@@ -374,15 +350,9 @@ class StudentProxy:
         return self._load_error
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _frames(err: dict[str, Any]) -> tuple[dict[str, Any], ...]:
-    raw = err.get("frames")
-    frames: list[Any] = raw if isinstance(raw, list) else []
+def _frames(err: WireError) -> tuple[dict[str, Any], ...]:
     out = []
-    for f in frames[:12]:
+    for f in (err.frames or ())[:12]:
         if isinstance(f, dict):
             out.append({"line": f.get("line") if isinstance(f.get("line"), int) else None,
                         "function": str(f.get("function", ""))[:200], "code": str(f.get("code", ""))[:300]})

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from tfgrade.errors import ProtocolError
 from tfgrade.i18n import Msg
+from tfgrade.wire import values
 
 
 def _opt_int(v: Any) -> int | None:
@@ -212,7 +212,7 @@ class OpaqueValue:
     text: str
 
 
-MAX_ITEMS = 100_000
+MAX_ITEMS = values.MAX_ITEMS
 
 
 class Resolver(Protocol):
@@ -224,54 +224,19 @@ class Resolver(Protocol):
     def graph(self, graphdef: bytes | None, error: str | None) -> GraphSpec: ...
 
 
-def _bytes_of(value: Any, arrays: tuple[np.ndarray, ...]) -> bytes | None:
-    if not isinstance(value, dict) or value.get("__t__") != "ndarray":
-        return None
-    arr = arrays[int(value["i"])]
-    if arr.dtype != np.uint8 or arr.ndim != 1:
-        raise ProtocolError("artifact bytes are not a uint8 vector")
-    return arr.tobytes()
+def _typed(ref: values.Reference, resolver: Resolver) -> Any:
+    """The trusted side's own value for one reference the sandbox sent."""
+    if isinstance(ref, values.TensorRef):
+        return TensorValue(ref.array, ref.dtype, ref.device)
+    if isinstance(ref, values.ModelRef):
+        return resolver.model(ref.archive, tuple(_history(h) for h in ref.histories), ref.save_error, ref.probe)
+    if isinstance(ref, values.GraphRef):
+        return resolver.graph(ref.graphdef, ref.error)
+    if isinstance(ref, values.GraphTensorRef):
+        return GraphTensorSpec(ref.name, ref.op_name, ref.op_type, ref.dtype)
+    return OpaqueValue(ref.type_name, ref.text)
 
 
 def from_wire(value: Any, arrays: tuple[np.ndarray, ...], resolver: Resolver) -> Any:
-    """Rebuild a described value. Anything unexpected is a ProtocolError."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, list):
-        if len(value) > MAX_ITEMS:
-            raise ProtocolError("list too long")
-        return [from_wire(v, arrays, resolver) for v in value]
-    if not isinstance(value, dict):
-        raise ProtocolError(f"unexpected value {type(value).__name__}")
-    tag = value.get("__t__")
-    if tag is None:
-        return {str(k): from_wire(v, arrays, resolver) for k, v in value.items()}
-    try:
-        if tag == "ndarray":
-            return arrays[int(value["i"])]
-        if tag == "tuple":
-            return tuple(from_wire(v, arrays, resolver) for v in value["items"])
-        if tag == "dict":
-            return {str(k): from_wire(v, arrays, resolver) for k, v in value["items"]}
-        if tag == "tensor":
-            return TensorValue(arrays[int(value["i"])], _str(value.get("dtype"), 40),
-                               _str(value.get("device"), 200))
-        if tag == "model":
-            hist = tuple(_history(h) for h in _list(value.get("histories"))[:5] if isinstance(h, dict))
-            error = value.get("save_error")
-            probe = value.get("probe")
-            probe_out = arrays[int(probe["i"])] if isinstance(probe, dict) and probe.get("__t__") == "ndarray" else None
-            return resolver.model(_bytes_of(value.get("archive"), arrays), hist,
-                                  _str(error, 600) if error is not None else None, probe_out)
-        if tag == "graph":
-            error = value.get("error")
-            return resolver.graph(_bytes_of(value.get("graphdef"), arrays),
-                                  _str(error, 400) if error is not None else None)
-        if tag == "graph_tensor":
-            return GraphTensorSpec(_str(value.get("name")), _str(value.get("op_name")),
-                                   _str(value.get("op_type"), 100), _str(value.get("dtype"), 40) or None)
-        if tag == "opaque":
-            return OpaqueValue(_str(value.get("type_name"), 200), _str(value.get("text"), 500))
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-        raise ProtocolError(f"bad {tag!r} value ({type(exc).__name__})") from None
-    raise ProtocolError(f"unknown value tag {tag!r}")
+    """Rebuild a described value (tfgrade.wire.values). Anything unexpected is a ProtocolError."""
+    return values.decode_reply(value, arrays, lambda ref: _typed(ref, resolver))

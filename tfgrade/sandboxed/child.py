@@ -19,27 +19,16 @@ import numpy as np
 
 from tfgrade.sandboxed import confine
 from tfgrade.wire import framing as protocol
-from tfgrade.wire.plan import Limits, SandboxPlan
+from tfgrade.wire import values
+from tfgrade.wire.messages import Builtin, Call, Init, Loaded, Reply, Trace, WireError, student_request
+from tfgrade.wire.plan import SandboxPlan
 
 CHAN_FD = 3
 
 
-def _decode(value: Any, arrays: tuple[np.ndarray, ...]) -> Any:
-    if isinstance(value, list):
-        return [_decode(v, arrays) for v in value]
-    if isinstance(value, dict):
-        tag = value.get("__t__")
-        if tag == "ndarray":
-            return arrays[int(value["i"])]
-        if tag == "tuple":
-            return tuple(_decode(v, arrays) for v in value["items"])
-        return {k: _decode(v, arrays) for k, v in value.items()}
-    return value
-
-
-def describe_exception(exc: BaseException, filename: str) -> dict[str, Any]:
-    frames = [{"line": f.lineno, "function": f.name, "code": (f.line or "")[:300]}
-              for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+def describe_exception(exc: BaseException, filename: str) -> WireError:
+    frames: list[dict[str, Any]] = [{"line": f.lineno, "function": f.name, "code": (f.line or "")[:300]}
+                                    for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
     try:
         message = str(exc)[:2000]
     except Exception:  # noqa: BLE001 - a student exception whose __str__ fails
@@ -51,20 +40,24 @@ def describe_exception(exc: BaseException, filename: str) -> dict[str, Any]:
         frames = [{"line": exc.lineno, "function": "<module>", "code": (exc.text or "").rstrip()[:300]}]
     else:
         kind = "raised"
-    return {"kind": kind, "type": type(exc).__name__[:200], "message": message, "frames": frames[-12:]}
+    return WireError(kind, message, type(exc).__name__[:200], tuple(frames[-12:]))
+
+
+def _bad_value(exc_type: str, message: str) -> Reply:
+    return Reply.failure(WireError("bad_value", message, exc_type, ()))
 
 
 class Service:
-    def __init__(self, init: dict[str, Any], chan: int) -> None:
+    def __init__(self, init: Init, chan: int) -> None:
         from tfgrade.sandboxed.export import Describer
 
         self.init = init
         self.chan = chan
-        self.filename = os.path.join(os.getcwd(), str(init["filename"]))
+        self.filename = os.path.join(os.getcwd(), init.filename)
         self.module: types.ModuleType | None = None
-        self.describer = Describer(int(init.get("seed", 0)))
+        self.describer = Describer(init.seed)
 
-    def send(self, header: dict[str, Any]) -> None:
+    def send(self, message: Reply | Loaded) -> None:
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
@@ -72,55 +65,53 @@ class Service:
                 pass
         arrays = self.describer.arrays
         try:
-            protocol.send(self.chan, header, arrays)
+            protocol.send(self.chan, message.to_header(), arrays)
         except protocol.ProtocolError as exc:
-            protocol.send(self.chan, {"ok": False, "error": {
-                "kind": "bad_value", "type": "ProtocolError", "message": exc.detail, "frames": []}})
+            protocol.send(self.chan, _bad_value("ProtocolError", exc.detail).to_header())
         self.describer.reset_arrays()
 
     def load(self) -> None:
         from tfgrade.sandboxed import instrument
 
-        module = types.ModuleType(str(self.init["module"]))
+        module = types.ModuleType(self.init.module)
         module.__file__ = self.filename
         sys.modules[module.__name__] = module
         start = time.perf_counter()
         try:
-            code = compile(str(self.init["source"]), self.filename, "exec")
+            code = compile(self.init.source, self.filename, "exec")
             exec(code, module.__dict__)  # noqa: S102 - this is the sandbox: running it is the point
         except BaseException as exc:  # noqa: BLE001 - SystemExit at import is a student error too
-            self.send({"op": "loaded", "ok": False, "error": describe_exception(exc, self.filename),
-                       "duration_s": time.perf_counter() - start, "events": instrument.snapshot()})
+            self.send(Loaded(False, describe_exception(exc, self.filename), time.perf_counter() - start,
+                             instrument.snapshot()))
             return
         self.module = module
         failed = module.__dict__.get("_tfgrade_failed_cells")      # notebooks: cells that raised
-        self.send({"op": "loaded", "ok": True, "duration_s": time.perf_counter() - start,
-                   "events": instrument.snapshot(),
-                   "failed_cells": [c for c in failed if isinstance(c, dict)][:50] if isinstance(failed, list) else [],
-                   "functions": sorted(k for k, v in module.__dict__.items() if callable(v))[:500]})
+        cells = [c for c in failed if isinstance(c, dict)][:50] if isinstance(failed, list) else []
+        self.send(Loaded(True, None, time.perf_counter() - start, instrument.snapshot(), tuple(cells),
+                         tuple(sorted(k for k, v in module.__dict__.items() if callable(v))[:500])))
 
-    def call(self, req: dict[str, Any], arrays: tuple[np.ndarray, ...], tracing: bool = False) -> None:
+    def call(self, req: Call, arrays: tuple[np.ndarray, ...]) -> None:
         """Call the student's function with the decoded arguments and send what it returned.
         With `tracing`, the call is traced into a GraphDef instead (ex05: the clean process
         counts its products and runs it); tracing runs student code too."""
         from tfgrade.sandboxed import instrument
         from tfgrade.sandboxed.tracing import trace_call
 
-        name = str(req.get("name"))
+        tracing = isinstance(req, Trace)
+        name = req.name
         fn = getattr(self.module, name, None) if self.module is not None else None
         if not callable(fn):
-            self.send({"ok": False, "error": {"kind": "missing", "type": "AttributeError",
-                                              "message": name, "frames": []}})
+            self.send(Reply.failure(WireError("missing", name, "AttributeError", ())))
             return
-        args = _decode(req.get("args", []), arrays)
-        kwargs = _decode(req.get("kwargs", {}), arrays)
+        args = values.decode_args(req.args, arrays)
+        kwargs = values.decode_args(req.kwargs, arrays)
         instrument.reset()
         start = time.perf_counter()
         try:
             value = trace_call(fn, args, kwargs) if tracing else fn(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001
-            self.send({"ok": False, "error": describe_exception(exc, self.filename),
-                       "duration_s": time.perf_counter() - start, "events": instrument.snapshot()})
+            self.send(Reply.failure(describe_exception(exc, self.filename), time.perf_counter() - start,
+                                    instrument.snapshot()))
             return
         duration = time.perf_counter() - start
         events = instrument.snapshot()
@@ -128,14 +119,13 @@ class Service:
             described = self.describer.describe(value)
         except BaseException as exc:  # noqa: BLE001 - a hostile value that breaks describing
             self.describer.reset_arrays()
-            self.send({"ok": False, "error": {"kind": "bad_value", "type": type(exc).__name__,
-                                              "message": str(exc)[:500], "frames": []}})
+            self.send(_bad_value(type(exc).__name__, str(exc)[:500]))
             return
-        self.send({"ok": True, "value": described, "duration_s": duration, "events": events})
+        self.send(Reply.success(described, duration, events))
 
-    def builtin(self, req: dict[str, Any]) -> None:
-        name = str(req.get("name"))
-        kwargs = _decode(req.get("kwargs", {}), ())
+    def builtin(self, req: Builtin) -> None:
+        name = req.name
+        kwargs = values.decode_args(req.kwargs, ())
         start = time.perf_counter()
         try:
             if name == "devices":
@@ -153,10 +143,9 @@ class Service:
             else:
                 raise KeyError(name)
         except BaseException as exc:  # noqa: BLE001
-            self.send({"ok": False, "error": describe_exception(exc, self.filename)})
+            self.send(Reply.failure(describe_exception(exc, self.filename)))
             return
-        self.send({"ok": True, "value": self.describer.describe(value),
-                   "duration_s": time.perf_counter() - start, "events": {}})
+        self.send(Reply.success(self.describer.describe(value), time.perf_counter() - start, {}))
 
     def serve(self) -> None:
         self.load()
@@ -166,30 +155,28 @@ class Service:
                 frame = protocol.read_frame(read)
             except (EOFError, OSError, protocol.ProtocolError):
                 return
-            req = frame.header if isinstance(frame.header, dict) else {}
-            op = req.get("op")
-            if op == "call":
-                self.call(req, frame.arrays)
-            elif op == "builtin":
-                self.builtin(req)
-            elif op == "trace":
-                self.call(req, frame.arrays, tracing=True)
-            else:
+            try:
+                req = student_request(frame.header)
+            except protocol.ProtocolError:
                 return
+            if isinstance(req, Builtin):
+                self.builtin(req)
+            else:
+                self.call(req, frame.arrays)
 
 
-def _prepare_process(init: dict[str, Any]) -> None:
+def _prepare_process(init: Init) -> None:
     """Seeds, threads, instrumentation and notebook shims, before any student code."""
     import random
 
-    threads = max(1, int(init.get("threads", 1)))
+    threads = max(1, init.threads)
     os.environ.update({"OMP_NUM_THREADS": str(threads), "MPLBACKEND": "Agg",
                        "HOME": os.getcwd(), "TF_CPP_MIN_LOG_LEVEL": "3"})
     import keras
 
     from tfgrade.sandboxed.devices import configure_tensorflow
 
-    seed = int(init.get("seed", 0))
+    seed = init.seed
     random.seed(seed)
     np.random.seed(seed)
     keras.utils.set_random_seed(seed)
@@ -204,8 +191,8 @@ def _prepare_process(init: dict[str, Any]) -> None:
     install_shims()
 
 
-def _workdir(plan: SandboxPlan, init: dict[str, Any]) -> None:
-    path = "/tmp/work" if plan.level != "basic" else str(init["workdir"])
+def _workdir(plan: SandboxPlan, init: Init) -> None:
+    path = "/tmp/work" if plan.level != "basic" else init.workdir
     os.makedirs(path, exist_ok=True)
     os.chdir(path)
 
@@ -215,10 +202,9 @@ def run(chan: int) -> None:
     code = 0
     try:
         frame = protocol.read_frame(protocol.fd_reader(chan))
-        init = frame.header
-        plan = SandboxPlan(
-            level=init["plan"]["level"], masks=tuple(init["plan"].get("masks", [])),
-            limits=Limits(**init["plan"].get("limits", {})))
+        init = Init.from_header(frame.header)
+        plan = init.plan
+        assert plan is not None        # from_header requires it
         if plan.level != "basic":
             confine.enter_namespaces(plan)
             pid = os.fork()
@@ -236,11 +222,11 @@ def run(chan: int) -> None:
             confine.finish_namespaces()
         _workdir(plan, init)
         confine.apply_limits(plan.limits, in_userns=plan.level != "basic")
-        if init.get("mode") == "verify":
+        if init.mode == "verify":
             # The clean process: it never receives, compiles or imports student source.
             from tfgrade.sandboxed.verify_service import VerifyService, prepare_verifier
 
-            prepare_verifier(max(1, int(init.get("threads", 1))))
+            prepare_verifier(max(1, init.threads))
             VerifyService(chan).serve()
         else:
             _prepare_process(init)

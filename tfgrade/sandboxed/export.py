@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from tfgrade.wire import values
+
 MAX_ARRAY_BYTES = 256 * 1024 * 1024
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
 MAX_GRAPHDEF_BYTES = 16 * 1024 * 1024
@@ -32,27 +34,27 @@ class Describer:
 
     def _array(self, arr: np.ndarray) -> dict[str, Any]:
         if arr.dtype.hasobject or arr.dtype.kind not in "biufc":
-            return {"__t__": "opaque", "type_name": f"ndarray[{arr.dtype}]", "text": "array of non-numbers"}
+            return values.opaque(f"ndarray[{arr.dtype}]", "array of non-numbers")
         if self._bytes + arr.nbytes > MAX_ARRAY_BYTES:
-            return {"__t__": "opaque", "type_name": "ndarray", "text": f"array too large {arr.shape}"}
+            return values.opaque("ndarray", f"array too large {arr.shape}")
         self._bytes += arr.nbytes
         self.arrays.append(arr.copy(order="C"))   # ascontiguousarray would make a 0-d array 1-d
-        return {"__t__": "ndarray", "i": len(self.arrays) - 1}
+        return values.ndarray_ref(len(self.arrays) - 1)
 
     def describe(self, value: Any, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
-            return {"__t__": "opaque", "type_name": type(value).__name__, "text": "nested too deeply"}
+            return values.opaque(type(value).__name__, "nested too deeply")
         t = type(value)
         if value is None or t in (bool, int, float, str):
             return value[:100_000] if t is str else value
         if t is tuple or t is list:
             items = [self.describe(v, depth + 1) for v in list(value)[:MAX_ITEMS]]
-            return {"__t__": "tuple", "items": items} if t is tuple else items
+            return values.tuple_value(items) if t is tuple else items
         if t is dict:
             pairs = list(value.items())[:MAX_ITEMS]
-            if all(type(k) is str for k, _ in pairs) and "__t__" not in value:
+            if all(type(k) is str for k, _ in pairs) and values.TAG not in value:
                 return {k: self.describe(v, depth + 1) for k, v in pairs}
-            return {"__t__": "dict", "items": [[str(k)[:200], self.describe(v, depth + 1)] for k, v in pairs]}
+            return values.dict_value([[str(k)[:200], self.describe(v, depth + 1)] for k, v in pairs])
         if isinstance(value, np.ndarray) and t is np.ndarray:
             return self._array(value)
         if isinstance(value, np.generic):
@@ -77,8 +79,7 @@ class Describer:
             with open(path, "rb") as f:
                 data = f.read(MAX_ARCHIVE_BYTES + 1)
         except Exception as exc:  # noqa: BLE001 - a model Keras cannot save
-            return {"__t__": "model", "archive": None, "histories": histories,
-                    "save_error": f"{type(exc).__name__}: {str(exc)[:500]}"}
+            return values.model_ref(None, histories, f"{type(exc).__name__}: {str(exc)[:500]}")
         finally:
             try:
                 os.remove(path)
@@ -86,10 +87,8 @@ class Describer:
                 pass
         ref = self._raw(data, MAX_ARCHIVE_BYTES)
         if ref is None:
-            return {"__t__": "model", "archive": None, "histories": histories,
-                    "save_error": f"the saved model is larger than {MAX_ARCHIVE_BYTES >> 20} MiB"}
-        return {"__t__": "model", "archive": ref, "histories": histories, "save_error": None,
-                "probe": self._probe(model)}
+            return values.model_ref(None, histories, f"the saved model is larger than {MAX_ARCHIVE_BYTES >> 20} MiB")
+        return values.model_ref(ref, histories, None, self._probe(model))
 
     def _probe(self, model: Any) -> dict[str, Any] | None:
         """The returned model's outputs on the behaviour probe (tfgrade.wire.probe)."""
@@ -108,11 +107,11 @@ class Describer:
         try:
             data = graph.as_graph_def().SerializeToString()
         except Exception as exc:  # noqa: BLE001
-            return {"__t__": "graph", "graphdef": None, "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+            return values.graph_ref(None, f"{type(exc).__name__}: {str(exc)[:300]}")
         ref = self._raw(data, MAX_GRAPHDEF_BYTES)
         if ref is None:
-            return {"__t__": "graph", "graphdef": None, "error": "the graph is too large"}
-        return {"__t__": "graph", "graphdef": ref, "error": None}
+            return values.graph_ref(None, "the graph is too large")
+        return values.graph_ref(ref, None)
 
     def _describe_tf(self, value: Any) -> Any:
         import keras
@@ -127,24 +126,22 @@ class Describer:
                 try:
                     arr = np.asarray(value.numpy())
                     ref = self._array(arr)
-                    if ref.get("__t__") != "ndarray":
+                    if values.tag_of(ref) != values.NDARRAY:
                         return ref
-                    return {"__t__": "tensor", "i": ref["i"], "dtype": value.dtype.name,
-                            "device": str(getattr(value, "device", "") or "")}
+                    return values.tensor_ref(ref["i"], value.dtype.name, str(getattr(value, "device", "") or ""))
                 except Exception:  # noqa: BLE001 - a graph tensor has no value here
                     pass
             op = getattr(value, "op", None)
-            return {"__t__": "graph_tensor", "name": str(getattr(value, "name", "")),
-                    "op_name": str(getattr(op, "name", "")), "op_type": str(getattr(op, "type", "")),
-                    "dtype": getattr(getattr(value, "dtype", None), "name", None)}
+            return values.graph_tensor_ref(str(getattr(value, "name", "")), str(getattr(op, "name", "")),
+                                           str(getattr(op, "type", "")),
+                                           getattr(getattr(value, "dtype", None), "name", None))
         if isinstance(value, tf.Operation):
-            return {"__t__": "graph_tensor", "name": value.name, "op_name": value.name,
-                    "op_type": value.type, "dtype": None}
+            return values.graph_tensor_ref(value.name, value.name, value.type, None)
         try:
             text = repr(value)[:300]
         except Exception:  # noqa: BLE001 - student objects may raise in __repr__
             text = "<repr failed>"
-        return {"__t__": "opaque", "type_name": type(value).__name__[:200], "text": text}
+        return values.opaque(type(value).__name__[:200], text)
 
 
 def _is_symbolic(value: Any) -> bool:

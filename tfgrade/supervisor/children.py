@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -27,6 +27,7 @@ from tfgrade.supervisor import bwrap, procs
 from tfgrade.supervisor.isolation import SandboxPlan, protect_trusted_process
 from tfgrade.supervisor.output import OutputDrain
 from tfgrade.wire import framing as protocol
+from tfgrade.wire.messages import Init
 
 ZYGOTE_READY_TIMEOUT_S = 180.0
 WATCH_INTERVAL_S = 0.2
@@ -348,16 +349,19 @@ class Sandbox:
         zygote = fork_is_safe() if use_zygote is None else use_zygote
         self.launcher: ZygoteLauncher | ProcessLauncher = ZygoteLauncher(plan) if zygote else ProcessLauncher(plan)
 
-    def spawn(self, init: dict[str, Any], on_spawn: Callable[[SandboxChild], None] | None = None,
+    def spawn(self, init: Init | Mapping[str, Any], on_spawn: Callable[[SandboxChild], None] | None = None,
               memory_mb: int | None = None) -> SandboxChild:
         """A new child; `memory_mb` (an exercise's own `[limits] memory_mb`) replaces the
-        plan's memory limit for both the child's RLIMIT and the watchdog."""
+        plan's memory limit for both the child's RLIMIT and the watchdog. `init` is the
+        request's part of the init frame (a mapping: the fields of a student's Init); the
+        thread count and the plan are set here."""
         limits = self.plan.limits if memory_mb is None else replace(self.plan.limits, memory_mb=int(memory_mb))
-        payload = dict(init)
-        payload["op"] = "init"
-        payload["threads"] = self.threads
-        payload["plan"] = {"level": self.plan.level, "masks": list(self.plan.masks),
-                           "limits": limits.__dict__}
+        if not isinstance(init, Init):
+            fields = dict(init)
+            init = Init.verify(str(fields["workdir"])) if fields.get("mode") == "verify" else Init.student(
+                str(fields["module"]), str(fields["filename"]), str(fields["source"]), int(fields.get("seed", 0)),
+                str(fields["workdir"]))
+        payload = replace(init, threads=self.threads, plan=replace(self.plan, limits=limits)).to_header()
         for attempt in range(2):
             if isinstance(self.launcher, ZygoteLauncher) and self.launcher.closed:
                 # A student at the basic level can kill its parent, the zygote (and something
