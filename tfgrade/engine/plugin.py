@@ -20,7 +20,7 @@ import pytest
 
 from tfgrade.catalogue import Catalogue
 from tfgrade.engine.proxy import StudentError, StudentProxy
-from tfgrade.engine.results import CheckResult, CheckStatus, ExerciseResult
+from tfgrade.engine.results import CheckResult, CheckStatus, ErrorInfo, ExerciseResult
 from tfgrade.engine.verdicts import CheckFailed, NotApplicable, Recorder
 from tfgrade.i18n import Msg
 from tfgrade.intake.source import SourceFile
@@ -36,6 +36,9 @@ class _Outcome:
     feedback: Msg
     details: dict[str, Any] = field(default_factory=dict)
     score_fraction: float | None = None
+    student_error: ErrorInfo | None = None
+    grader_error: str | None = None
+    tampering: str | None = None
 
 
 def tampering_signal(err: StudentError) -> str | None:
@@ -48,14 +51,6 @@ def tampering_signal(err: StudentError) -> str | None:
     if err.kind == "crashed" and err.reason == "processes":
         return "too many processes (a fork bomb?) — stopped by the process watchdog"
     return None
-
-
-def _student_error_details(err: StudentError) -> dict[str, Any]:
-    details: dict[str, Any] = {"student_error": err.to_json()}
-    signal = tampering_signal(err)
-    if signal:
-        details["tampering"] = signal
-    return details
 
 
 class GradingPlugin:
@@ -155,7 +150,8 @@ class GradingPlugin:
             first = self._told.get(key)
             if first is None:
                 self._told[key] = cid
-                return _Outcome("error", exc.msg(), {**details, **_student_error_details(exc)})
+                return _Outcome("error", exc.msg(), details, student_error=ErrorInfo.from_student_error(exc),
+                                tampering=tampering_signal(exc))
             return _Outcome("skipped", Msg(
                 f"no evaluado: depende de {exc.function}, que falló (ver «{first}»)",
                 f"not evaluated: it depends on {exc.function}, which failed (see “{first}”)"), details)
@@ -168,7 +164,7 @@ class GradingPlugin:
         return _Outcome("error", Msg(
             "error interno del calificador en esta comprobación (no es culpa tuya); avisa a tu profesor",
             "internal grader error in this check (not your fault); tell your instructor"),
-            {**details, "grader_error": tb})
+            details, grader_error=tb)
 
 
 def _check_id(node_name: str) -> str:
@@ -274,7 +270,7 @@ def grade_exercise(course: Course, exercise: Exercise, source: SourceFile, sandb
         if outcome is None:
             outcome = _Outcome("error", Msg(
                 "esta comprobación no se ejecutó (error del paquete de ejercicios)",
-                "this check did not run (exercise pack error)"), {"grader_error": "; ".join(plugin.pack_errors)})
+                "this check did not run (exercise pack error)"), grader_error="; ".join(plugin.pack_errors))
         points = spec.points if outcome.status == "passed" else 0.0
         if outcome.status == "failed":
             # Partial credit (a metric between its zero and full-points lines): the check
@@ -284,14 +280,15 @@ def grade_exercise(course: Course, exercise: Exercise, source: SourceFile, sandb
                 points = round(spec.points * min(1.0, max(0.0, float(fraction))), 2)
         checks.append(CheckResult(id=spec.id, title=spec.title, status=outcome.status, points=points,
                                   max_points=spec.points, hidden=spec.hidden, feedback=outcome.feedback,
-                                  details=outcome.details))
+                                  details=outcome.details, student_error=outcome.student_error,
+                                  grader_error=outcome.grader_error, tampering=outcome.tampering))
     status = "graded"
-    kinds = {c.details.get("student_error", {}).get("kind") for c in checks}
+    kinds = {c.student_error.kind for c in checks if c.student_error}
     if "timeout" in kinds:
         status = "timeout"
     elif "crashed" in kinds:
         status = "crashed"
-    if any("grader_error" in c.details for c in checks):
+    if any(c.grader_error is not None for c in checks):
         status = "grader_error"
     warnings = tuple(source.warnings) + tuple(_cell_warning(c) for c in proxy.failed_cells)
     if proxy.defined and exercise.entry_points:
