@@ -165,3 +165,10 @@ def test_error_info_from_the_proxys_student_error() -> None:
     info = ErrorInfo.from_student_error(err)
     assert info == ErrorInfo("raised", "build_model", "ValueError", "bad units", (Frame(7, "build_model", "Dense(-1)"),))
     assert info.to_json() == err.to_json()                           # the same data, typed
+
+
+def test_plugin_reads_reports_without_an_old_style_hookwrapper() -> None:
+    from tfgrade.engine.plugin import GradingPlugin
+
+    opts = getattr(GradingPlugin.pytest_runtest_makereport, "pytest_impl", {})
+    assert opts and not opts.get("hookwrapper")
