@@ -1,12 +1,16 @@
-"""Verdict signals as typed fields of CheckResult (schema 2), and the reader of schema 1 files."""
+"""Verdict signals as typed fields of CheckResult (schema 2), the reader of schema 1 files,
+and the grading plugin's outcomes and messages (no sandbox: a stand-in proxy)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tfgrade.catalogue import GRADER
+from tfgrade.engine.plugin import GradingPlugin, run_checks
 from tfgrade.engine.proxy import StudentError
 from tfgrade.engine.results import (
     SCHEMA_VERSION,
@@ -17,6 +21,7 @@ from tfgrade.engine.results import (
     SubmissionResult,
 )
 from tfgrade.i18n import Msg
+from tfgrade.pack.course import Exercise
 from tfgrade.reports.class_report import grader_errors, render_class_report, student_flags
 from tfgrade.reports.gradescope import to_gradescope
 from tfgrade.reports.student_report import render_student_report
@@ -98,7 +103,7 @@ def _typed_result() -> SubmissionResult:
                     points=0.0, max_points=4.0, hidden=False, feedback=Msg("lanzó", "raised"),
                     student_error=error, tampering="too many processes (a fork bomb?) — stopped by the process watchdog"),
         CheckResult(id="time", title=Msg("Tiempo", "Time"), status="error", points=0.0, max_points=2.0, hidden=False,
-                    feedback=Msg("error interno", "internal error", key="internal_grader_error"), details={"duration_s": 1.5}, grader_error=TRACEBACK),
+                    feedback=GRADER("internal_grader_error"), details={"duration_s": 1.5}, grader_error=TRACEBACK),
         CheckResult(id="uses_tape", title=Msg("Usa tf.GradientTape", "Uses tf.GradientTape"), status="passed",
                     points=2.0, max_points=2.0, hidden=False, feedback=Msg("sí", "yes"),
                     details={"self_reported_tape_gradients": 200}),
@@ -167,8 +172,85 @@ def test_error_info_from_the_proxys_student_error() -> None:
     assert info.to_json() == err.to_json()                           # the same data, typed
 
 
-def test_plugin_reads_reports_without_an_old_style_hookwrapper() -> None:
-    from tfgrade.engine.plugin import GradingPlugin
+# ------------------------------------------------------------------ the plugin, no sandbox
+CHECKS = '''
+import pytest
+from tfgrade.engine.proxy import StudentError
+from tfgrade.engine.verdicts import fail
 
+
+def _boom():
+    raise StudentError("raised", "f", "ValueError", "boom", ({"line": 3, "function": "f", "code": "x = 1 / 0"},))
+
+
+def test_first(student):
+    _boom()
+
+
+def test_second(student):
+    _boom()
+
+
+def test_third():
+    {}["missing"]
+
+
+def test_fourth(record):
+    record(es="bien", en="fine", products=10)
+
+
+def test_fifth():
+    fail(es="mitad", en="half", expected=1, found=0.5, score_fraction=0.5)
+
+
+def test_sixth():
+    raise SystemExit(0)
+'''
+
+
+@dataclass
+class _StandIn:
+    hidden: bool = False
+
+
+def _exercise(tmp_path: Path) -> Exercise:
+    folder = tmp_path / "ex98"
+    folder.mkdir()
+    tables = "".join(f"[checks.{c}]\npoints = 2\n" for c in ("first", "second", "third", "fourth", "fifth", "sixth"))
+    (folder / "exercise.toml").write_text(f'id = "ex98"\n{tables}', encoding="utf-8")
+    (folder / "checks.py").write_text(CHECKS, encoding="utf-8")
+    return Exercise.from_folder(folder)
+
+
+def test_plugin_outcomes_signals_and_catalogue_messages(tmp_path: Path) -> None:
+    plugin: GradingPlugin = run_checks(_exercise(tmp_path), _StandIn(), include_hidden=True)  # type: ignore[arg-type]
+    out = plugin.outcomes
+    assert out["first"].status == "error"
+    assert out["first"].student_error == ErrorInfo("raised", "f", "ValueError", "boom", (Frame(3, "f", "x = 1 / 0"),))
+    assert out["first"].tampering is None and out["first"].details == {}
+    assert out["second"].status == "skipped" and out["second"].student_error is None
+    assert out["second"].feedback == GRADER("not_evaluated_depends", function="f", first="first")
+    assert out["second"].feedback.key == "not_evaluated_depends"
+    assert "«first»" in out["second"].feedback.es and "“first”" in out["second"].feedback.en
+    assert out["third"].status == "error" and out["third"].feedback.key == "internal_grader_error"
+    assert out["third"].grader_error and "KeyError: 'missing'" in out["third"].grader_error
+    assert (out["fourth"].status, out["fourth"].feedback.en, out["fourth"].details) == ("passed", "fine", {"products": 10})
+    assert (out["fifth"].status, out["fifth"].score_fraction) == ("failed", 0.5)
+    assert out["fifth"].details == {"expected": 1, "found": 0.5}
+    # SystemExit in a check is the grader's problem (not a pass): an error with its traceback
+    assert out["sixth"].status == "error" and out["sixth"].grader_error
+
+
+def test_plugin_reads_reports_without_an_old_style_hookwrapper() -> None:
     opts = getattr(GradingPlugin.pytest_runtest_makereport, "pytest_impl", {})
     assert opts and not opts.get("hookwrapper")
+
+
+def test_plugin_messages_live_in_the_catalogue() -> None:
+    for key in ("not_evaluated_depends", "internal_grader_error", "check_did_not_run", "no_gpu",
+                "submission_missing", "file_does_not_define", "cell_raised", "cell_needs_no_drive"):
+        assert key in GRADER
+    msg = GRADER("submission_missing", exercise="ex03_functional")
+    assert msg.es == "no se entregó ex03_functional.py ni ex03_functional.ipynb"
+    assert msg.en == "no ex03_functional.py or ex03_functional.ipynb was handed in"
+    assert GRADER.problems() == []
