@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
-from tfgrade.engine.results import ExerciseResult
+from tfgrade.engine.results import ErrorInfo, ExerciseResult
 from tfgrade.runners.batch import Grader
 
 
@@ -26,11 +25,12 @@ def grade_case(grader: Grader, tmp_path: Path, exercise_id: str, case: Path) -> 
     return grader.grade_file(grader.course.get(exercise_id), target)
 
 
-def first_error(result: ExerciseResult) -> dict[str, Any]:
+def first_error(result: ExerciseResult) -> ErrorInfo:
+    """The student error told on the first check it broke (a test that expects one fails
+    here, saying which checks there were, if none was told)."""
     for check in result.checks:
-        err = check.details.get("student_error")
-        if err:
-            return err
-    return {}
+        if check.student_error is not None:
+            return check.student_error
+    raise AssertionError(f"no student error in {[(c.id, c.status) for c in result.checks]}")
 
 

@@ -46,7 +46,7 @@ def test_starter_scores_zero_with_not_implemented(grader: Grader, tmp_path: Path
     ex = grader.course.get(exercise_id)
     r = grade_case(grader, tmp_path, exercise_id, ex.starter_file)
     assert r.score == 0
-    assert first_error(r)["kind"] == "not_implemented"
+    assert first_error(r).kind == "not_implemented"
     assert "not implemented" in next(c for c in r.checks if c.status == "error").feedback.en
 
 

@@ -29,7 +29,7 @@ def test_syntax_error(grader: Grader, tmp_path: Path) -> None:
     r = grade_text(grader, tmp_path, "ex02_sequential", "def build_model(:\n    pass\n")
     _zero(r)
     err = first_error(r)
-    assert err["kind"] == "syntax"
+    assert err.kind == "syntax"
     assert "syntax" in r.checks[0].feedback.en and "sintaxis" in r.checks[0].feedback.es
     # told once: the checks after the first say "not evaluated"
     assert [c.status for c in r.checks[1:]] == ["skipped"] * (len(r.checks) - 1)
@@ -38,7 +38,7 @@ def test_syntax_error(grader: Grader, tmp_path: Path) -> None:
 def test_import_of_missing_package(grader: Grader, tmp_path: Path) -> None:
     r = grade_text(grader, tmp_path, "ex02_sequential", "import paquete_que_no_existe\n" + SOLUTION)
     _zero(r)
-    assert first_error(r)["type"] == "ModuleNotFoundError"
+    assert first_error(r).type == "ModuleNotFoundError"
     assert "paquete_que_no_existe" in r.checks[0].feedback.en
 
 
@@ -53,7 +53,7 @@ def test_infinite_loop_inside_function_times_out(fast_grader: Grader, tmp_path: 
     r = grade_text(fast_grader, tmp_path, "ex02_sequential", "def build_model():\n    while True:\n        pass\n")
     _zero(r)
     assert r.status == "timeout"
-    assert first_error(r)["kind"] == "timeout"
+    assert first_error(r).kind == "timeout"
 
 
 @pytest.mark.parametrize("exit_call", ["import sys\nsys.exit(0)\n", "exit()\n", "raise SystemExit(0)\n"])
@@ -61,8 +61,8 @@ def test_infinite_loop_inside_function_times_out(fast_grader: Grader, tmp_path: 
 def test_sys_exit_at_import(at_level: Levelled, sec: Security, tmp_path: Path, exit_call: str) -> None:
     r = grade_text(at_level.grader, tmp_path, "ex02_sequential", SOLUTION + "\n" + exit_call)
     _zero(r)
-    assert first_error(r)["type"] == "SystemExit"
-    assert "tampering" in r.checks[0].details       # flagged for the instructor
+    assert first_error(r).type == "SystemExit"
+    assert r.checks[0].tampering       # flagged for the instructor
     sec.outcome(at_level.level, r.score == 0 and "sys.exit()" in r.checks[0].feedback.en,
                 f"score {r.score:g}, told to remove sys.exit(), flagged for the instructor")
 
@@ -150,8 +150,8 @@ def test_allocating_50_gb(at_level: Levelled, sec: Security, tmp_path: Path) -> 
     r = grade_text(at_level.grader, tmp_path, "ex02_sequential", code)
     _zero(r)
     err = first_error(r)
-    sec.outcome(at_level.level, err["type"] == "MemoryError" or err["kind"] == "crashed",
-                f"{err['kind']} {err.get('type', '')}".strip())
+    sec.outcome(at_level.level, err.type == "MemoryError" or err.kind == "crashed",
+                f"{err.kind} {err.type}".strip())
 
 
 @attack("shared mmap beyond the memory limit (RLIMIT_DATA does not see it)", blocks=ALL)
@@ -167,8 +167,8 @@ def test_shared_mmap_is_caught_by_the_watchdog(at_level: Levelled, sec: Security
     r = grade_text(at_level.grader, tmp_path, "ex02_sequential", code)
     _zero(r)
     err = first_error(r)
-    assert err["kind"] in ("crashed", "raised")
-    sec.outcome(at_level.level, "memory" in r.checks[0].feedback.en or err["type"] in ("OSError", "MemoryError"),
+    assert err.kind in ("crashed", "raised")
+    sec.outcome(at_level.level, "memory" in r.checks[0].feedback.en or err.type in ("OSError", "MemoryError"),
                 r.checks[0].feedback.en[:80])
 
 
@@ -181,7 +181,7 @@ def test_fork_bomb(at_level: Levelled, sec: Security, tmp_path: Path) -> None:
     code = "import os\ndef build_model():\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass\n"
     r = grade_text(at_level.fast, tmp_path, "ex02_sequential", code)
     _zero(r)
-    kind = first_error(r)["kind"]
+    kind = first_error(r).kind
     ok = grade_text(at_level.fast, tmp_path, "ex02_sequential", SOLUTION)
     sec.outcome(at_level.level, kind in ("crashed", "timeout") and ok.score == 10,
                 f"{kind}: {r.checks[0].feedback.en[:50]}; next graded {ok.score:g}/10")

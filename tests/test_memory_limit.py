@@ -92,6 +92,6 @@ def test_allocating_over_the_exercise_limit_is_stopped(small_grader: Grader, tmp
     r = grade_text(small_grader, tmp_path, "ex02_sequential", code)
     assert r.score == 0
     err = first_error(r)
-    assert err.get("kind") == "crashed", err
+    assert err.kind == "crashed", err
     feedback = " ".join(c.feedback.en for c in r.checks)
     assert "used more memory than allowed" in feedback, feedback

@@ -27,6 +27,7 @@ from report_fixtures import (
     timeout_student,
 )
 
+from tfgrade.engine.results import ErrorInfo, Frame
 from tfgrade.reports.formatting import report_filename
 from tfgrade.reports.labels import labels
 from tfgrade.reports.student_report import render_student_report, write_student_report
@@ -100,7 +101,8 @@ def test_any_layer_name_or_message_renders_as_text(text: str) -> None:
     layers = [dict(SEQ_LAYERS[0], name=text)]
     result = submission(text, [exercise("ex02_sequential", [
         check("first_layer", "t", "t", "error", 0, 2, fb_es=text, fb_en=text, layers=layers,
-              student_error={"type": text, "message": text, "frames": [text]}),
+              student_error=ErrorInfo("raised", text, text, text, (Frame(1, text, text),)), tampering=text,
+              self_reported_fit_calls=text, optimizer=text),
     ], output=text)])
     page = render_student_report(result, "en")
     assert_no_injected_markup(page)
@@ -135,7 +137,7 @@ def test_student_error_output_and_statuses() -> None:
     page = render_student_report(failing_student(), "es")
     assert '<span class="etype">ValueError</span>' in page
     assert "operands could not be broadcast together with shapes (200,) (3,)" in page
-    assert 'File &#34;ex04_regression.py&#34;, line 18, in fit_line' in page
+    assert "línea 18, en fit_line" in page and "línea 25, en fit_line" in page
     assert "loss = (y - w * x + b) ** 2" in page
     assert "Salida de tu programa" in page and "numpy=0.0&gt;" in page
     for label in ("superada", "fallida", "error", "no evaluada", "oculta", "no entregado"):
@@ -152,8 +154,8 @@ def test_hidden_checks_masked_unless_revealed() -> None:
         assert str(escape(title)) in masked                            # listed, with points
     assert masked.count(">hidden</span>") == 5
     assert masked.count(labels("en")["hidden_note"]) == 5
-    # feedback-only content of hidden checks: the benchmark (ex05) and the confusion matrix
-    assert "student_ms" not in masked and "student_ms" in revealed
+    # feedback-only content of hidden checks: the throughput (ex05) and the confusion matrix
+    assert "Rate against tf.matmul" not in masked and "Rate against tf.matmul" in revealed
     assert 'class="confusion"' not in masked and 'class="confusion"' in revealed
     assert labels("en")["hidden_note"] not in revealed and 'class="check hidden"' not in revealed
     assert revealed.count(">hidden</span>") == 5                      # still tagged, now with feedback
@@ -166,7 +168,7 @@ def test_pending_hidden_points_of_a_self_check() -> None:
     assert "10 puntos en comprobaciones ocultas" in page
 
 
-def test_curves_confusion_device_matmul_benchmark() -> None:
+def test_curves_confusion_and_measured_facts() -> None:
     page = render_student_report(full_marks_student(), "en", reveal_hidden=True)
     images = re.findall(r'<img class="plot curves" src="data:image/svg\+xml;base64,([^"]+)"', page)
     assert len(images) >= 4
@@ -177,9 +179,32 @@ def test_curves_confusion_device_matmul_benchmark() -> None:
     table = table[:table.index("</table>")]
     assert table.count("<td style=") == 100
     assert "Confusion matrix · 97.3 %" in page                         # 440 / 452
-    assert "/job:localhost/replica:0/task:0/device:CPU:0" in page
-    assert re.search(r"<dt>Matrix products</dt><dd>19</dd>", page)
-    assert "<th>student_ms</th>" in page and "<td>301.7</td>" in page
+    assert "<dt>Result device</dt><dd><code>/job:localhost/replica:0/task:0/device:CPU:0</code></dd>" in page
+    # ex05's O(log n) and throughput checks, as they record them
+    assert "<dt>Matrix products counted</dt><dd>10</dd><dt>Product limit</dt><dd>20</dd>" in page
+    assert "<dt>How they were counted</dt><dd>in the traced graph</dd>" in page
+    assert "<dt>Rate against tf.matmul</dt><dd>83 %</dd>" in page
+    assert "<dt>Time of your computation (clean process)</dt><dd>41.2 ms</dd>" in page
+    assert "<dt>One tf.matmul (clean process)</dt><dd>5.7 ms</dd><dt>Products needed</dt><dd>6</dd>" in page
+    assert "<dt>Largest relative error</dt><dd>3.1e-06</dd>" in page
+    # the CNN's layers show their filters and kernels
+    assert "<th class=\"num\">Filters</th>" in page and "<th>Kernel</th>" in page
+    es = render_student_report(full_marks_student(), "es", reveal_hidden=True)
+    assert "<dt>Ritmo frente a tf.matmul</dt><dd>83 %</dd>" in es
+    assert "<dt>Error relativo máximo</dt><dd>3,1e-06</dd>" in es
+    assert "<dt>Tiempo (reloj del corrector)</dt><dd>14,21 s</dd>" in es
+
+
+def test_self_reported_counters_are_labelled_as_worth_no_points() -> None:
+    page = render_student_report(full_marks_student(), "en")
+    section = page[page.index('id="ex-ex04_regression"'):]
+    section = section[:section.index('id="ex-ex05_matrix_power"')]
+    assert labels("en")["self_reported"] in section
+    assert '<dl class="kv self-reported">' in section
+    assert "<dt>tape.gradient calls</dt><dd>200</dd>" in section
+    assert "self_reported_" not in page                                # never the raw key
+    es = render_student_report(full_marks_student(), "es")
+    assert "Lo que dijo tu propio proceso (no puntúa)" in es and "<dt>llamadas a Session.run</dt><dd>1</dd>" in es
 
 
 def test_timeout_and_long_output_trimmed() -> None:
@@ -254,11 +279,13 @@ def test_expected_layers_alone_and_malformed_details() -> None:
     result = submission("x", [exercise("ex02_sequential", [
         check("a", "a", "a", "failed", 0, 1, expected_layers=SEQ_EXPECTED),
         check("b", "b", "b", "failed", 0, 1, layers="not a list", confusion_matrix={"counts": [[1, 2], [3]]},
-              curves={"loss": "nope"}, benchmark=42, matmul_count=None, custom_key={"k": [1, 2]}),
+              curves={"loss": "nope"}, products="many", limit=None, custom_key={"k": [1, 2]}),
     ])])
     page = render_student_report(result, "en")
     assert "Expected model" in page
     assert "Other data" in page and "custom_key" in page and "not a list" in page
+    assert "<dt>products</dt><dd><code>many</code></dd>" in page       # a fact of the wrong type, as data
+    assert "<dt>Product limit</dt><dd>—</dd>" in page
     assert labels("en")["plot_unavailable"] in page
     assert 'class="confusion"' not in page
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from tfgrade.catalogue import Catalogue
+from tfgrade.catalogue import GRADER, Catalogue
 from tfgrade.engine.proxy import StudentError, StudentProxy
-from tfgrade.engine.results import CheckResult, CheckStatus, ExerciseResult
+from tfgrade.engine.results import CheckResult, CheckStatus, ErrorInfo, ExerciseResult
 from tfgrade.engine.verdicts import CheckFailed, NotApplicable, Recorder
 from tfgrade.i18n import Msg
 from tfgrade.intake.source import SourceFile
@@ -36,6 +36,9 @@ class _Outcome:
     feedback: Msg
     details: dict[str, Any] = field(default_factory=dict)
     score_fraction: float | None = None
+    student_error: ErrorInfo | None = None
+    grader_error: str | None = None
+    tampering: str | None = None
 
 
 def tampering_signal(err: StudentError) -> str | None:
@@ -48,14 +51,6 @@ def tampering_signal(err: StudentError) -> str | None:
     if err.kind == "crashed" and err.reason == "processes":
         return "too many processes (a fork bomb?) — stopped by the process watchdog"
     return None
-
-
-def _student_error_details(err: StudentError) -> dict[str, Any]:
-    details: dict[str, Any] = {"student_error": err.to_json()}
-    signal = tampering_signal(err)
-    if signal:
-        details["tampering"] = signal
-    return details
 
 
 class GradingPlugin:
@@ -132,9 +127,9 @@ class GradingPlugin:
     def pytest_runtest_teardown(self, item: pytest.Item) -> None:
         self._proxy.hidden = False
 
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-        yield
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+        """Read each phase's outcome; returning None leaves making the report to pytest."""
         cid = _check_id(item.name)
         if call.when == "call" and call.excinfo is None:
             rec = self.recorders.get(cid)
@@ -155,20 +150,16 @@ class GradingPlugin:
             first = self._told.get(key)
             if first is None:
                 self._told[key] = cid
-                return _Outcome("error", exc.msg(), {**details, **_student_error_details(exc)})
-            return _Outcome("skipped", Msg(
-                f"no evaluado: depende de {exc.function}, que falló (ver «{first}»)",
-                f"not evaluated: it depends on {exc.function}, which failed (see “{first}”)"), details)
+                return _Outcome("error", exc.msg(), details, student_error=ErrorInfo.from_student_error(exc),
+                                tampering=tampering_signal(exc))
+            return _Outcome("skipped", GRADER("not_evaluated_depends", function=exc.function, first=first), details)
         if isinstance(exc, AssertionError):
             text = str(exc).split("\nassert ")[0].strip() or "assertion failed"
             return _Outcome("failed", Msg(text, text), details)
         if isinstance(exc, pytest.skip.Exception):
             return _Outcome("skipped", Msg(str(exc), str(exc)), details)
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-4000:]
-        return _Outcome("error", Msg(
-            "error interno del calificador en esta comprobación (no es culpa tuya); avisa a tu profesor",
-            "internal grader error in this check (not your fault); tell your instructor"),
-            {**details, "grader_error": tb})
+        return _Outcome("error", GRADER("internal_grader_error"), details, grader_error=tb)
 
 
 def _check_id(node_name: str) -> str:
@@ -202,8 +193,7 @@ def run_checks(exercise: Exercise, proxy: StudentProxy, include_hidden: bool) ->
     return plugin
 
 
-NO_GPU = Msg("esta máquina de calificación no tiene GPU: la comprobación no aplica y sus puntos salen del total",
-             "this grading machine has no GPU: the check does not apply and its points leave the total")
+NO_GPU = GRADER("no_gpu")
 
 
 def not_graded(exercise: Exercise, include_hidden: bool, status: str, msg: Msg,
@@ -225,9 +215,8 @@ def not_graded(exercise: Exercise, include_hidden: bool, status: str, msg: Msg,
 
 def missing_result(exercise: Exercise, include_hidden: bool,
                    missing_features: frozenset[str] = frozenset()) -> ExerciseResult:
-    return not_graded(exercise, include_hidden, "missing", Msg(
-        f"no se entregó {exercise.id}.py ni {exercise.id}.ipynb",
-        f"no {exercise.id}.py or {exercise.id}.ipynb was handed in"), missing_features=missing_features)
+    return not_graded(exercise, include_hidden, "missing", GRADER("submission_missing", exercise=exercise.id),
+                      missing_features=missing_features)
 
 
 def unreadable_result(exercise: Exercise, include_hidden: bool, msg: Msg, source: str,
@@ -237,11 +226,10 @@ def unreadable_result(exercise: Exercise, include_hidden: bool, msg: Msg, source
 
 def _cell_warning(cell: dict[str, Any]) -> Msg:
     n, kind, text = cell.get("cell"), cell.get("type", ""), cell.get("message", "")
-    msg = Msg(f"la celda de código {n} lanzó {kind}: {text}", f"code cell {n} raised {kind}: {text}")
+    msg = GRADER("cell_raised", cell=n, type=kind, message=text)
     if kind in ("FileNotFoundError", "URLError", "HTTPError", "ConnectionError", "OSError") or \
             "/content/drive" in text or "http" in text:
-        msg = msg + Msg(" — al calificar no hay Drive ni red: el calificador pasa los datos a tus funciones como argumentos.",
-                        " — there is no Drive or network while grading: the grader passes the data to your functions as arguments.")
+        msg = msg + GRADER("cell_needs_no_drive")
     return msg
 
 
@@ -272,9 +260,7 @@ def grade_exercise(course: Course, exercise: Exercise, source: SourceFile, sandb
             continue
         outcome = plugin.outcomes.get(spec.id)
         if outcome is None:
-            outcome = _Outcome("error", Msg(
-                "esta comprobación no se ejecutó (error del paquete de ejercicios)",
-                "this check did not run (exercise pack error)"), {"grader_error": "; ".join(plugin.pack_errors)})
+            outcome = _Outcome("error", GRADER("check_did_not_run"), grader_error="; ".join(plugin.pack_errors))
         points = spec.points if outcome.status == "passed" else 0.0
         if outcome.status == "failed":
             # Partial credit (a metric between its zero and full-points lines): the check
@@ -284,21 +270,21 @@ def grade_exercise(course: Course, exercise: Exercise, source: SourceFile, sandb
                 points = round(spec.points * min(1.0, max(0.0, float(fraction))), 2)
         checks.append(CheckResult(id=spec.id, title=spec.title, status=outcome.status, points=points,
                                   max_points=spec.points, hidden=spec.hidden, feedback=outcome.feedback,
-                                  details=outcome.details))
+                                  details=outcome.details, student_error=outcome.student_error,
+                                  grader_error=outcome.grader_error, tampering=outcome.tampering))
     status = "graded"
-    kinds = {c.details.get("student_error", {}).get("kind") for c in checks}
+    kinds = {c.student_error.kind for c in checks if c.student_error}
     if "timeout" in kinds:
         status = "timeout"
     elif "crashed" in kinds:
         status = "crashed"
-    if any("grader_error" in c.details for c in checks):
+    if any(c.grader_error is not None for c in checks):
         status = "grader_error"
     warnings = tuple(source.warnings) + tuple(_cell_warning(c) for c in proxy.failed_cells)
     if proxy.defined and exercise.entry_points:
         absent = [f for f in exercise.entry_points if f not in proxy.defined]
         if absent:
-            warnings += (Msg(f"tu archivo no define: {', '.join(absent)}",
-                             f"your file does not define: {', '.join(absent)}"),)
+            warnings += (GRADER("file_does_not_define", names=", ".join(absent)),)
     result = ExerciseResult(
         exercise=exercise.id, title=exercise.title, status=status, checks=tuple(checks),  # type: ignore[arg-type]
         source=source_label, warnings=warnings, output=proxy.output[-20000:],

@@ -14,19 +14,85 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from tfgrade.engine.verdicts import RESERVED_DETAILS
 from tfgrade.i18n import Msg
 
-SCHEMA_VERSION = 1
+if TYPE_CHECKING:
+    from tfgrade.engine.proxy import StudentError
+
+# 2: the verdict signals (student_error, grader_error, tampering) are fields of a check,
+# no longer keys of its `details` (schema 1 files are still read: upgrade_v1).
+SCHEMA_VERSION = 2
 
 CheckStatus = Literal["passed", "failed", "error", "skipped", "not_applicable"]
 ExerciseStatus = Literal["graded", "missing", "unreadable", "timeout", "crashed", "grader_error"]
 Isolation = Literal["strong", "standard", "basic"]
 
 
+def _opt_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame of the student's own code in a traceback (their file only)."""
+
+    line: int | None
+    function: str
+    code: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"line": self.line, "function": self.function, "code": self.code}
+
+    @classmethod
+    def from_json(cls, d: Any) -> Frame:
+        if not isinstance(d, dict):          # a frame written as text (never by the engine)
+            return cls(None, "", str(d))
+        return cls(_opt_int(d.get("line", d.get("lineno"))), str(d.get("function") or d.get("name") or ""),
+                   str(d.get("code") or d.get("text") or ""))
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """What the student's code did instead of giving a value (the proxy's StudentError, as data):
+    `kind` is one of missing | not_implemented | syntax | load | raised | timeout | crashed |
+    bad_value; `type` and `message` are the exception's; `frames` the student's own frames."""
+
+    kind: str
+    function: str
+    type: str = ""
+    message: str = ""
+    frames: tuple[Frame, ...] = ()
+
+    @classmethod
+    def from_student_error(cls, err: StudentError) -> ErrorInfo:
+        return cls(kind=str(err.kind), function=err.function, type=err.exc_type, message=err.message,
+                   frames=tuple(Frame.from_json(f) for f in err.frames))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "function": self.function, "type": self.type, "message": self.message,
+                "frames": [f.to_json() for f in self.frames]}
+
+    @classmethod
+    def from_json(cls, d: Any) -> ErrorInfo:
+        if not isinstance(d, dict):
+            return cls(kind="", function="", message=str(d))
+        frames = d.get("frames") or []
+        return cls(kind=str(d.get("kind") or ""), function=str(d.get("function") or ""),
+                   type=str(d.get("type") or ""), message=str(d.get("message") or ""),
+                   frames=tuple(Frame.from_json(f) for f in (frames if isinstance(frames, list) else [frames])))
+
+
 @dataclass(frozen=True)
 class CheckResult:
+    """One check's verdict. `details` is display data only (what the report shows); the
+    signals the engine and the reports act on are typed fields:
+    - `student_error`: what the student's code did instead of giving a value (told once);
+    - `grader_error`: the grader's own traceback: instructors only (the class report);
+    - `tampering`: what the sandbox stopped that is forging or harm (flagged for the instructor)."""
+
     id: str
     title: Msg
     status: CheckStatus
@@ -35,6 +101,14 @@ class CheckResult:
     hidden: bool
     feedback: Msg
     details: dict[str, Any] = field(default_factory=dict)
+    student_error: ErrorInfo | None = None
+    grader_error: str | None = None
+    tampering: str | None = None
+
+    def __post_init__(self) -> None:
+        reserved = RESERVED_DETAILS & set(self.details)
+        if reserved:
+            raise ValueError(f"reserved detail keys {sorted(reserved)}: verdict signals are fields of CheckResult")
 
     @property
     def counts_in_total(self) -> bool:
@@ -46,6 +120,8 @@ class CheckResult:
             "id": self.id, "title": self.title.to_json(), "status": self.status,
             "points": self.points, "max_points": self.max_points, "hidden": self.hidden,
             "feedback": self.feedback.to_json(), "details": self.details,
+            "student_error": self.student_error.to_json() if self.student_error else None,
+            "grader_error": self.grader_error, "tampering": self.tampering,
         }
 
     @classmethod
@@ -56,7 +132,9 @@ class CheckResult:
         return cls(id=d["id"], title=Msg.from_json(d["title"]), status=status,
                    points=float(d["points"]), max_points=float(d["max_points"]),
                    hidden=bool(d["hidden"]), feedback=Msg.from_json(d["feedback"]),
-                   details=dict(d.get("details") or {}))
+                   details=dict(d.get("details") or {}),
+                   student_error=ErrorInfo.from_json(d["student_error"]) if d.get("student_error") else None,
+                   grader_error=_opt_text(d.get("grader_error")), tampering=_opt_text(d.get("tampering")) or None)
 
 
 @dataclass(frozen=True)
@@ -168,8 +246,10 @@ class SubmissionResult:
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> SubmissionResult:
         version = d.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise ValueError(f"result schema_version {version!r}, this tfgrade reads {SCHEMA_VERSION}")
+        if version == 1:
+            d = upgrade_v1(d)
+        elif version != SCHEMA_VERSION:
+            raise ValueError(f"result schema_version {version!r}, this tfgrade reads 1 and {SCHEMA_VERSION}")
         return cls(
             student=d["student"], exercises=tuple(ExerciseResult.from_json(e) for e in d["exercises"]),
             isolation=d["isolation"], tool_version=d["tool_version"], graded_at=d["graded_at"],
@@ -183,6 +263,30 @@ class SubmissionResult:
 
     def save(self, path: Path) -> None:
         write_json_atomic(path, self.to_json())
+
+
+def _opt_text(value: Any) -> str | None:
+    """A signal's text; a schema 1 file may hold any JSON there (a falsy one meant "no")."""
+    if isinstance(value, str):
+        return value
+    if value is None or not value:
+        return None
+    return json.dumps(value, ensure_ascii=False, default=repr)
+
+
+def upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """A schema 1 result as schema 2: the signals move out of each check's `details` into
+    its fields (`score_fraction`, already turned into points then, is dropped)."""
+    out = dict(data, schema_version=SCHEMA_VERSION, exercises=[])
+    for ex in data.get("exercises", []):
+        checks = []
+        for check in ex.get("checks", []):
+            details = dict(check.get("details") or {})
+            moved = {key: details.pop(key, None) for key in ("student_error", "grader_error", "tampering")}
+            details.pop("score_fraction", None)
+            checks.append({**check, "details": details, **moved})
+        out["exercises"].append({**ex, "checks": checks})
+    return out
 
 
 def student_key(name: str, student_id: str | None) -> str:
@@ -230,7 +334,7 @@ def as_grader_error(result: SubmissionResult, detail: str) -> SubmissionResult:
     for ex in result.exercises:
         checks = tuple(CheckResult(id=c.id, title=c.title, status="skipped", points=0.0,
                                    max_points=c.max_points, hidden=c.hidden, feedback=GRADER_ERROR_MSG,
-                                   details={"grader_error": detail[-4000:]})
+                                   grader_error=detail[-4000:])
                        for c in ex.checks)
         exercises.append(ExerciseResult(exercise=ex.exercise, title=ex.title, status="grader_error",
                                         checks=checks, source=_encodable(ex.source), message=GRADER_ERROR_MSG,

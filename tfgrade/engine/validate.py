@@ -72,7 +72,7 @@ def validate_pack(course: Course, lang: Lang, level: str = "auto") -> int:
             starter = grader.grade_file(ex, ex.starter_file, "starter.py")
             if starter.score != 0:
                 problems.append(f"starter scores {starter.score:g}, expected 0")
-            kinds = {c.details.get("student_error", {}).get("kind") for c in starter.checks}
+            kinds = {c.student_error.kind for c in starter.checks if c.student_error}
             if "not_implemented" not in kinds:
                 problems.append("starter does not report 'not implemented'")
             status = "OK " if not problems else "BAD"

@@ -105,18 +105,19 @@ class ClassView:
 def student_flags(result: SubmissionResult) -> list[str]:
     """Flag keys, in a fixed order, for one student's row."""
     statuses = {e.status for e in result.exercises}
-    details = [c.details for e in result.exercises for c in e.checks]
+    checks = [c for e in result.exercises for c in e.checks]
+    details = [c.details for c in checks]
     found = {
         "not_submitted": result.status == "not_submitted",
         "timeout": "timeout" in statuses,
         "crash": "crashed" in statuses,
         "unreadable": "unreadable" in statuses,
-        "tampering": any(d.get("tampering") for d in details),
+        "tampering": any(c.tampering for c in checks),
         # A held-out metric beyond what the data allows (memorised labels?); no score changes.
         "implausible": any(d.get("implausible") for d in details),
         # Hidden accuracy checks graded on the bundled (public) split: fix with [datasets].
         "public_data": any(d.get("public_held_out") for d in details),
-        "grader_error": "grader_error" in statuses or any(d.get("grader_error") for d in details),
+        "grader_error": "grader_error" in statuses or any(c.grader_error is not None for c in checks),
     }
     return [key for key in FLAG_ORDER if found[key]]
 
@@ -128,9 +129,8 @@ def grader_errors(results: Sequence[SubmissionResult]) -> list[GraderErrorRow]:
             if ex.status == "grader_error" and ex.message:
                 rows.append(GraderErrorRow(r.display_name, ex.exercise, "", trim_text(ex.message.en, 4000)[0]))
             for c in ex.checks:
-                if c.details.get("grader_error"):
-                    rows.append(GraderErrorRow(r.display_name, ex.exercise, c.id,
-                                               trim_text(str(c.details["grader_error"]), 8000)[0]))
+                if c.grader_error is not None:
+                    rows.append(GraderErrorRow(r.display_name, ex.exercise, c.id, trim_text(c.grader_error, 8000)[0]))
     return rows
 
 

@@ -1,32 +1,37 @@
-"""Turn a check's free-form `details` dict into plain view objects the templates can show.
+"""Turn a check's display `details` (and its typed signals) into plain view objects the
+templates can show.
 
-Conventional keys a check may put in `CheckResult.details`, and how they are shown:
+Keys the exercises and tfgrade.checklib record in `CheckResult.details`, and how they are shown:
 - `expected`, `found`: any JSON; two dicts are compared key by key, anything else side by side
-- `layers`: the model summary, a list of {name, type, units, activation, output_shape, params}
-- `expected_layers`: the same shape (keys may be omitted); shown beside `layers`, differences marked
+- `layers`: the model summary, `LayerSpec` rows {name, type, units, filters, kernel_size, strides,
+  pool_size, activation, output_shape, params}; `expected_layers` (same shape, keys may be
+  omitted) is shown beside it with the differences marked
 - `curves`: {"loss": [...], "accuracy": [...], "val_loss": [...], ...} per epoch -> plots
 - `confusion_matrix`: {"labels": [...], "counts": [[...], ...]} -> a heat-map table
-- `device` (str), `matmul_count` (int): M^n's result device and number of matrix products
-- `benchmark`: a list of row dicts (or of lists) -> a table
-- `student_error`: {"type", "message", "frames": [str | {file, line, function, code}]}
-- `tampering`: what the sandbox blocked (truthy = the class report flags "tampering blocked")
-- `grader_error`: traceback text of the grader itself: instructors only (class report)
-Anything else is shown as "other data" (keys starting with "_" are not shown). Every value
-may come from student code, so nothing here trusts a type: a malformed value degrades to its
+- the measured facts of FACTS (ex05's `device`, `products`, `limit`, `counted_by`, `seconds`,
+  `matmul_seconds`, `products_needed`, `fraction`, `max_rel_error`; `duration_s`, `n_params`, the
+  compile settings, held-out `accuracy`/`mae`/`n_test`/`n_invalid`, ex04's `w`/`b`…) -> labelled rows
+- `self_reported_<what>`: what the student's own process said about itself (counters): shown
+  apart, labelled as self-reported, because they are worth no points
+Anything else is shown as "other data" (keys starting with "_" are not shown). Values may
+carry text from student code, so nothing here trusts a type: a malformed value degrades to its
 JSON text, never to an exception.
 
-`grader_error` (a traceback of the grader itself) is deliberately never put in a view: it is
-for instructors and only the class report reads it (see class_report.grader_errors).
+The signals are fields of the CheckResult, not details: `student_error` and `tampering` are
+passed in and shown; `grader_error` (a traceback of the grader itself) is deliberately never
+put in a view: it is for instructors and only the class report reads it
+(see class_report.grader_errors).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tfgrade.i18n import Lang
+from tfgrade.engine.results import ErrorInfo, Frame
+from tfgrade.i18n import Lang, Msg
 from tfgrade.reports.formatting import (
     MAX_FRAMES,
     MAX_MESSAGE_CHARS,
@@ -40,13 +45,11 @@ from tfgrade.reports.formatting import (
 from tfgrade.reports.labels import labels
 from tfgrade.reports.plots import curves_plots
 
-KNOWN_KEYS = frozenset({
-    "expected", "found", "layers", "expected_layers", "curves", "confusion_matrix", "device",
-    "matmul_count", "benchmark", "student_error", "tampering", "grader_error",
-})
-LAYER_COLUMNS = ("name", "type", "units", "activation", "output_shape", "params")
+SELF_REPORTED = "self_reported_"
+LAYER_COLUMNS = ("name", "type", "units", "filters", "kernel_size", "strides", "pool_size", "activation",
+                 "output_shape", "params")
+NUMERIC_COLUMNS = frozenset({"#", "units", "filters", "params"})
 MAX_LAYERS = 200
-MAX_TABLE_ROWS = 200
 MAX_CLASSES = 50
 
 
@@ -78,9 +81,13 @@ class LayerTable:
 
 
 @dataclass(frozen=True)
-class TableView:
-    columns: list[str]
-    rows: list[list[str]]
+class Fact:
+    """One measured value, labelled: `<dt>label</dt><dd>text</dd>`."""
+
+    key: str
+    label: str
+    text: str
+    code: bool = False   # shown as <code> (a device name, a loss name)
 
 
 @dataclass(frozen=True)
@@ -107,9 +114,8 @@ class DetailsView:
     curves_imgs: list[str] = field(default_factory=list)
     curves_failed: bool = False
     confusion: ConfusionView | None = None
-    device: str | None = None
-    matmul_count: str | None = None
-    benchmark: TableView | None = None
+    facts: list[Fact] = field(default_factory=list)
+    self_reported: list[Fact] = field(default_factory=list)
     student_error: StudentErrorView | None = None
     tampering: str | None = None
     extras: list[tuple[str, ValueView]] = field(default_factory=list)
@@ -118,7 +124,7 @@ class DetailsView:
     def empty(self) -> bool:
         return not any((
             self.expected, self.found, self.comparison, self.layers, self.expected_layers, self.curves_imgs,
-            self.curves_failed, self.confusion, self.device, self.matmul_count, self.benchmark,
+            self.curves_failed, self.confusion, self.facts, self.self_reported,
             self.student_error, self.tampering, self.extras,
         ))
 
@@ -232,51 +238,120 @@ def confusion_view(value: Any, lang: Lang) -> ConfusionView | None:
     return ConfusionView(names, rows, accuracy)
 
 
-def table_view(value: Any, lang: Lang) -> TableView | None:
-    """A list of row dicts (columns = union of keys, first-seen order) or a list of lists."""
-    if not isinstance(value, Sequence) or isinstance(value, (str, bytes)) or not value:
-        return None
-    rows = list(value[:MAX_TABLE_ROWS])
-    if all(isinstance(r, Mapping) for r in rows):
-        columns: list[str] = []
-        for r in rows:
-            columns += [str(k) for k in r if str(k) not in columns]
-        return TableView(columns, [[fmt_value(r.get(c), lang) if is_scalar(r.get(c)) else to_pretty_json(r.get(c), 300)
-                                    for c in columns] for r in rows])
-    if all(isinstance(r, Sequence) and not isinstance(r, str) for r in rows):
-        return TableView([], [[fmt_value(c, lang) if is_scalar(c) else to_pretty_json(c, 300) for c in r] for r in rows])
-    return None
+def _num(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(value)
+    return float(value)
 
 
-def _frame_text(frame: Any) -> str:
-    if isinstance(frame, Mapping):
-        file = frame.get("file") or frame.get("filename") or "?"
-        line = frame.get("line") or frame.get("lineno") or "?"
-        func = frame.get("function") or frame.get("name") or "?"
-        code = frame.get("code") or frame.get("text") or ""
-        text = f'File "{file}", line {line}, in {func}'
-        return f"{text}\n    {str(code).strip()}" if code else text
-    return str(frame)
+def _count(value: Any, lang: Lang) -> str:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(value)
+    return fmt_int(value, lang)
 
 
-def student_error_view(value: Any) -> StudentErrorView | None:
-    if isinstance(value, str):
-        return StudentErrorView("", trim_text(value, MAX_MESSAGE_CHARS)[0], [])
+def _seconds(value: Any, lang: Lang) -> str:
+    v = _num(value)
+    return fmt_num(v * 1e3, lang, 1) + " ms" if abs(v) < 1 else fmt_num(v, lang, 2) + " s"
+
+
+def _percent(value: Any, lang: Lang) -> str:
+    return fmt_num(100.0 * _num(value), lang, 0) + " %"
+
+
+def _sci(value: Any, lang: Lang) -> str:
+    text = f"{_num(value):.1e}"
+    return text.replace(".", ",") if lang == "es" else text
+
+
+def _decimal(value: Any, lang: Lang) -> str:
+    return fmt_num(_num(value), lang, 3)
+
+
+def _text(value: Any, lang: Lang) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_compact(v, lang) for v in value)
+    return _compact(value, lang)
+
+
+def _counted_by(value: Any, lang: Lang) -> str:
+    return labels(lang)[f"counted_by_{value}"] if value in ("graph", "timing") else _compact(value, lang)
+
+
+def _message(value: Any, lang: Lang) -> str:
     if not isinstance(value, Mapping):
+        raise TypeError(value)
+    return trim_text(Msg.from_json(value).get(lang), MAX_MESSAGE_CHARS)[0]
+
+
+# The facts checks record, in no particular order: key -> (label key, formatter, as code).
+FACTS: dict[str, tuple[str, Callable[[Any, Lang], str], bool]] = {
+    "device": ("device", _text, True),
+    "products": ("d_products", _count, False),
+    "limit": ("d_limit", _count, False),
+    "counted_by": ("d_counted_by", _counted_by, False),
+    "products_needed": ("d_products_needed", _count, False),
+    "seconds": ("d_seconds", _seconds, False),
+    "matmul_seconds": ("d_matmul_seconds", _seconds, False),
+    "fraction": ("d_fraction", _percent, False),
+    "max_rel_error": ("d_max_rel_error", _sci, False),
+    "duration_s": ("d_duration_s", _seconds, False),
+    "w": ("d_w", _decimal, False),
+    "w_true": ("d_w_true", _decimal, False),
+    "b": ("d_b", _decimal, False),
+    "b_true": ("d_b_true", _decimal, False),
+    "n_params": ("d_n_params", _count, False),
+    "optimizer": ("d_optimizer", _text, True),
+    "learning_rate": ("d_learning_rate", _decimal, False),
+    "loss": ("d_loss", _text, True),
+    "metrics": ("d_metrics", _text, True),
+    "accuracy": ("d_accuracy", _decimal, False),
+    "mae": ("d_mae", _decimal, False),
+    "n_test": ("d_n_test", _count, False),
+    "n_invalid": ("d_n_invalid", _count, False),
+    "epochs": ("d_epochs", _count, False),
+    "fits": ("d_fits", _count, False),
+    "public_held_out": ("d_public_held_out", _message, False),
+}
+# Self-reported counters with a label; any other `self_reported_<what>` shows `<what>`.
+SELF_REPORTED_LABELS = frozenset({"session_runs", "fit_calls", "tape_gradients"})
+SHOWN_APART = frozenset({"expected", "found", "layers", "expected_layers", "curves", "confusion_matrix"})
+
+
+def fact(key: str, value: Any, lang: Lang) -> Fact | None:
+    """A known key's row; None for a key FACTS does not know or a value its formatter refuses."""
+    spec = FACTS.get(key)
+    if spec is None:
         return None
-    frames_raw = value.get("frames") or []
-    if isinstance(frames_raw, str):
-        frames = [frames_raw]
-    elif isinstance(frames_raw, Sequence):
-        frames = [_frame_text(f) for f in list(frames_raw)[-MAX_FRAMES:]]
-    else:
-        frames = []
-    frames = [trim_text(f, 600)[0] for f in frames]
-    return StudentErrorView(str(value.get("type") or ""), trim_text(str(value.get("message") or ""),
-                                                                    MAX_MESSAGE_CHARS)[0], frames)
+    label_key, formatter, code = spec
+    try:
+        text = "—" if value is None else formatter(value, lang)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return Fact(key, labels(lang)[label_key], trim_text(text, 300)[0], code)
 
 
-def details_view(details: Mapping[str, Any], lang: Lang) -> DetailsView:
+def self_reported_fact(key: str, value: Any, lang: Lang) -> Fact:
+    what = key[len(SELF_REPORTED):]
+    label = labels(lang)[f"sr_{what}"] if what in SELF_REPORTED_LABELS else what
+    return Fact(key, label, _compact(value, lang))
+
+
+def _frame_text(frame: Frame, lang: Lang) -> str:
+    where = labels(lang)["frame_at"].format(line=frame.line if frame.line is not None else "?",
+                                            function=frame.function or "?")
+    return f"{where}\n    {frame.code.strip()}" if frame.code.strip() else where
+
+
+def student_error_view(error: ErrorInfo, lang: Lang) -> StudentErrorView:
+    frames = [trim_text(_frame_text(f, lang), 600)[0] for f in error.frames[-MAX_FRAMES:]]
+    return StudentErrorView(trim_text(error.type, 200)[0], trim_text(error.message, MAX_MESSAGE_CHARS)[0], frames)
+
+
+def details_view(details: Mapping[str, Any], lang: Lang, *, student_error: ErrorInfo | None = None,
+                 tampering: str | None = None) -> DetailsView:
+    """`details` as rows, tables and plots; `student_error` and `tampering` are the check's
+    signals (CheckResult fields), shown when given."""
     t = labels(lang)
     view = DetailsView()
     view.comparison = comparison_rows(details.get("expected"), details.get("found"), lang)
@@ -290,27 +365,23 @@ def details_view(details: Mapping[str, Any], lang: Lang) -> DetailsView:
         view.curves_imgs = curves_plots(details["curves"], t["epoch"], decimal_comma=lang == "es")
         view.curves_failed = not view.curves_imgs
     view.confusion = confusion_view(details.get("confusion_matrix"), lang)
-    if details.get("device") is not None:
-        view.device = trim_text(str(details["device"]), 200)[0]
-    if details.get("matmul_count") is not None:
-        view.matmul_count = fmt_value(details["matmul_count"], lang)
-    view.benchmark = table_view(details.get("benchmark"), lang)
-    if details.get("student_error") is not None:
-        view.student_error = student_error_view(details["student_error"])
-    tampering = details.get("tampering")
+    if student_error is not None and (student_error.type or student_error.message or student_error.frames):
+        view.student_error = student_error_view(student_error, lang)   # a timeout's feedback says it all
     if tampering:
-        view.tampering = trim_text(tampering if isinstance(tampering, str) else to_pretty_json(tampering),
-                                   MAX_MESSAGE_CHARS)[0]
+        view.tampering = trim_text(tampering, MAX_MESSAGE_CHARS)[0]
     for key, value in details.items():
-        if key not in KNOWN_KEYS and not str(key).startswith("_"):
-            view.extras.append((str(key), value_view(value, lang)))
+        key = str(key)
+        if key in SHOWN_APART or key.startswith("_"):
+            continue
+        if key.startswith(SELF_REPORTED):
+            view.self_reported.append(self_reported_fact(key, value, lang))
+        elif (row := fact(key, value, lang)) is not None:
+            view.facts.append(row)
+        else:
+            view.extras.append((key, value_view(value, lang)))
     # A key that was present but unusable still deserves to be seen, as data.
     for key, shown in (("layers", view.layers), ("expected_layers", view.expected_layers),
-                       ("confusion_matrix", view.confusion), ("benchmark", view.benchmark)):
+                       ("confusion_matrix", view.confusion)):
         if details.get(key) is not None and shown is None:
             view.extras.append((key, value_view(details[key], lang)))
     return view
-
-
-def has_tampering(details: Mapping[str, Any]) -> bool:
-    return bool(details.get("tampering"))

@@ -74,11 +74,10 @@ RESULTS_SCHEMA: dict[str, Any] = {
 
 def _test_output(check: CheckResult, lang: Lang) -> str:
     parts = [label(f"status_{check.status}", lang) + ".", check.feedback.get(lang)]
-    error = check.details.get("student_error")
-    if isinstance(error, dict):
-        kind, message = str(error.get("type") or ""), str(error.get("message") or "")
-        parts.append(trim_text(f"{kind}: {message}" if kind else message, MAX_MESSAGE_CHARS)[0])
-    if check.details.get("tampering"):
+    error = check.student_error
+    if error is not None:
+        parts.append(trim_text(f"{error.type}: {error.message}" if error.type else error.message, MAX_MESSAGE_CHARS)[0])
+    if check.tampering:
         parts.append(label("tampering", lang) + ".")
     return trim_text("\n".join(p for p in parts if p), MAX_TEST_OUTPUT)[0]
 

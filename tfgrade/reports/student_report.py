@@ -105,8 +105,8 @@ def check_view(check: CheckResult, lang: Lang, reveal_hidden: bool) -> CheckView
     status = "hidden" if masked else check.status
     feedback = "" if masked else trim_text(check.feedback.get(lang), MAX_MESSAGE_CHARS)[0]
     details = None
-    if not masked and check.details:
-        view = details_view(check.details, lang)
+    if not masked and (check.details or check.student_error or check.tampering):
+        view = details_view(check.details, lang, student_error=check.student_error, tampering=check.tampering)
         details = None if view.empty else view
     return CheckView(
         id=check.id, title=check.title.get(lang), status=status, status_label=t[f"status_{status}"],

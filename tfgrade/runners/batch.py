@@ -251,7 +251,7 @@ def grader_error_result(course: Course, student: StudentFiles, isolation: str, d
     exercises = []
     for ex in course.exercises:
         r = not_graded(ex, True, "grader_error", msg)
-        checks = tuple(replace(c, details={"grader_error": detail[-4000:]}) for c in r.checks)
+        checks = tuple(replace(c, grader_error=detail[-4000:]) for c in r.checks)
         exercises.append(replace(r, checks=checks))
     return SubmissionResult(
         student=student.name, exercises=tuple(exercises), isolation=isolation,  # type: ignore[arg-type]
