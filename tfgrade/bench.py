@@ -21,10 +21,13 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tfgrade.errors import TfgradeError
 from tfgrade.i18n import Lang, Msg, default_lang
+
+if TYPE_CHECKING:
+    from tfgrade.runners.config import RunConfig
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 KERNEL_MODULE = "tfgrade.sandboxed.bench_kernel"
@@ -64,6 +67,8 @@ class BenchOptionError(BenchError):
 
 @dataclass(frozen=True)
 class BenchOptions:
+    """A bench run's options; these defaults are the command line's too (add_bench_arguments)."""
+
     sizes: tuple[int, ...] = (512, 1024, 2048)
     power: int = 64
     devices: tuple[str, ...] = ("cpu", "gpu")
@@ -83,16 +88,34 @@ class BenchReport:
     files: dict[str, Path] = field(default_factory=dict)
 
 
+DEFAULTS = BenchOptions()
+
+
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of `tfgrade bench` (the CLI adds them to its subcommand)."""
-    parser.add_argument("--sizes", default="512,1024,2048", help="matrix sizes, comma-separated")
-    parser.add_argument("--power", type=int, default=64, help="the exponent n of M^n")
-    parser.add_argument("--devices", default="cpu,gpu", help="cpu, gpu or TensorFlow device names")
-    parser.add_argument("--dtype", default="float32,float16", help=f"any of {','.join(DTYPES)}")
-    parser.add_argument("--file", default=None, help="a matrix_power solution (default: the reference)")
-    parser.add_argument("--out", default="out/bench", help="folder for bench.csv and bench.png")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs per measurement")
-    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds for the whole run")
+    """The options of `tfgrade bench`, defined once: their defaults are BenchOptions'."""
+    d = DEFAULTS
+    parser.add_argument("--sizes", default=",".join(map(str, d.sizes)),
+                        help="matrix sizes, comma-separated (default: %(default)s)")
+    parser.add_argument("--power", type=int, default=d.power, help="the exponent n of M^n (default: %(default)s)")
+    parser.add_argument("--devices", default=",".join(d.devices),
+                        help="cpu, gpu or TensorFlow device names, comma-separated (default: %(default)s)")
+    parser.add_argument("--dtype", default=",".join(d.dtypes),
+                        help=f"any of {','.join(DTYPES)}, comma-separated (default: %(default)s)")
+    parser.add_argument("--file", default=None,
+                        help="a student's matrix_power file, run in the grading sandbox "
+                             "(default: the reference solution)")
+    parser.add_argument("--out", default=str(d.out), help="folder for bench.csv and bench.png (default: %(default)s)")
+    parser.add_argument("--repeats", type=int, default=d.repeats,
+                        help="timed runs per measurement (default: %(default)s)")
+    parser.add_argument("--timeout", type=float, default=d.timeout_s,
+                        help="seconds for the whole run (default: %(default)s)")
+
+
+def bench_parser() -> argparse.ArgumentParser:
+    """The options of `tfgrade bench` as a parent parser (`parents=[bench_parser()]`)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_bench_arguments(parser)
+    return parser
 
 
 def _bad(es: str, en: str) -> BenchError:
@@ -113,13 +136,14 @@ def options_from(args: argparse.Namespace | Mapping[str, Any] | None = None, **k
     given = dict(vars(args) if isinstance(args, argparse.Namespace) else (args or {}))
     given.update(kwargs)
     given = {k: v for k, v in given.items() if v is not None}
+    d = DEFAULTS
     try:
-        sizes = tuple(int(s) for s in _split(given.get("sizes", "512,1024,2048")))
+        sizes = tuple(int(s) for s in _split(given.get("sizes", d.sizes)))
     except ValueError:
         raise _bad_option(f"--sizes: se esperaban enteros separados por comas, hay {given.get('sizes')!r}",
                    f"--sizes: expected comma-separated integers, found {given.get('sizes')!r}") from None
-    dtypes = tuple(_split(given.get("dtype", given.get("dtypes", "float32,float16"))))
-    power, repeats = int(given.get("power", 64)), int(given.get("repeats", 3))
+    dtypes = tuple(_split(given.get("dtype", given.get("dtypes", d.dtypes))))
+    power, repeats = int(given.get("power", d.power)), int(given.get("repeats", d.repeats))
     if not sizes or any(s < 1 for s in sizes):
         raise _bad_option(f"--sizes: cada tamaño debe ser ≥ 1, hay {sizes}", f"--sizes: every size must be ≥ 1, found {sizes}")
     if power < 0:
@@ -130,15 +154,15 @@ def options_from(args: argparse.Namespace | Mapping[str, Any] | None = None, **k
     if not dtypes or unknown:
         raise _bad_option(f"--dtype: tipos desconocidos {unknown}; se admiten {', '.join(DTYPES)}",
                    f"--dtype: unknown dtypes {unknown}; accepted: {', '.join(DTYPES)}")
-    devices = tuple(_split(given.get("devices", "cpu,gpu")))
+    devices = tuple(_split(given.get("devices", d.devices)))
     if not devices:
         raise _bad_option("--devices está vacío", "--devices is empty")
     file = Path(given["file"]) if given.get("file") else None
     if file is not None and not file.is_file():
         raise _bad_option(f"--file: no existe el archivo {file}", f"--file: no such file {file}")
     return BenchOptions(sizes=sizes, power=power, devices=devices, dtypes=dtypes, file=file,
-                        out=Path(given.get("out", "out/bench")), repeats=repeats,
-                        timeout_s=float(given.get("timeout", given.get("timeout_s", 3600.0))))
+                        out=Path(given.get("out", d.out)), repeats=repeats,
+                        timeout_s=float(given.get("timeout", given.get("timeout_s", d.timeout_s))))
 
 
 def reference_solution_path() -> Path:
@@ -205,23 +229,24 @@ def run_kernel(request: dict[str, Any], timeout_s: float, env: Mapping[str, str]
     return answer
 
 
-def run_in_sandbox(options: BenchOptions, available_devices: Sequence[str] | None = None) -> dict[str, Any]:
-    """A student's file is untrusted: its matrix_power runs in the grading sandbox, and only
-    the rows (data) come back."""
+def run_in_sandbox(options: BenchOptions, available_devices: Sequence[str] | None = None,
+                   config: RunConfig | None = None) -> dict[str, Any]:
+    """A student's file is untrusted: its matrix_power runs in the grading sandbox (the one
+    `config` builds: its course, isolation level and threads), and only the rows (data) come
+    back. The file's folder is hidden from it."""
     from tfgrade.engine.proxy import StudentError, StudentProxy
     from tfgrade.errors import SubmissionError
     from tfgrade.intake.source import read_submission
-    from tfgrade.pack.course import Course
-    from tfgrade.supervisor import default_masks, make_sandbox
+    from tfgrade.runners.config import RunConfig
 
     assert options.file is not None
     try:
         source = read_submission(options.file)
     except SubmissionError as exc:
         raise BenchError(exc.msg) from None
-    course = Course.load()
-    sandbox = make_sandbox(masks=default_masks(course.pack_dir, options.file.resolve().parent),
-                           threads=max(1, os.cpu_count() or 1))
+    config = config or RunConfig()
+    course = config.course
+    sandbox = config.sandbox(options.file.resolve().parent)
     proxy = StudentProxy(sandbox=sandbox, module="ex05_matrix_power", filename="ex05_matrix_power.py",
                          source=source.text, seed=course.seed, train_timeout_s=options.timeout_s)
     try:
@@ -255,11 +280,13 @@ def clean_row(raw: Any) -> dict[str, Any]:
 
 def run_bench(options: BenchOptions, *, available_devices: Sequence[str] | None = None,
               env: Mapping[str, str] | None = None,
-              progress: Callable[[str], None] | None = None) -> BenchReport:
-    """Measure (in the child) and return the rows; writes nothing."""
+              progress: Callable[[str], None] | None = None,
+              config: RunConfig | None = None) -> BenchReport:
+    """Measure (in the child) and return the rows; writes nothing. `config` builds the
+    sandbox for `--file`."""
     solution = options.file or reference_solution_path()
     if options.file is not None:
-        answer = run_in_sandbox(options, available_devices)
+        answer = run_in_sandbox(options, available_devices, config)
     else:
         answer = run_kernel(kernel_request(options, solution, available_devices), options.timeout_s, env, progress)
     rows = tuple(clean_row(r) for r in answer["rows"][:MAX_ROWS])
@@ -360,6 +387,8 @@ def main_bench(args: argparse.Namespace | Mapping[str, Any] | None = None, **kwa
     Besides the options: `lang` ("es"/"en", else the environment's), and for tests
     `available_devices` (a fake device list for the kernel) and `env` (the child's environment).
     """
+    from tfgrade.runners.config import RunConfig
+
     given = dict(vars(args) if isinstance(args, argparse.Namespace) else (args or {}))
     chosen = kwargs.pop("lang", None) or given.get("lang")
     lang: Lang = chosen if chosen in ("es", "en") else default_lang()
@@ -367,7 +396,8 @@ def main_bench(args: argparse.Namespace | Mapping[str, Any] | None = None, **kwa
     env = kwargs.pop("env", None)
     try:
         options = options_from(args, **kwargs)
-        report = run_bench(options, available_devices=available, env=env,
+        config = RunConfig.from_args({**given, **kwargs, "lang": lang})
+        report = run_bench(options, available_devices=available, env=env, config=config,
                            progress=lambda text: print("… " + text, file=sys.stderr, flush=True))
     except BenchError as err:
         print(err.text(lang), file=sys.stderr)

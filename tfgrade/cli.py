@@ -9,21 +9,31 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tfgrade import __version__
+from tfgrade.bench import bench_parser
 from tfgrade.errors import TfgradeError
 from tfgrade.i18n import LANGS, Lang, Msg, default_lang
+from tfgrade.runners.config import ISOLATION_LEVELS, RunConfig
+
+if TYPE_CHECKING:
+    from tfgrade.pack.course import Course
+    from tfgrade.runners.dask_cluster import DaskRunner
+    from tfgrade.runners.local import LocalPool
 
 
 def _say(msg: Msg, lang: Lang, file: TextIO | None = None) -> None:
     print(msg.get(lang), file=file or sys.stdout)
 
 
-def _course(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from tfgrade.pack.course import Course
+def _config(args: argparse.Namespace) -> RunConfig:
+    """The run's configuration (course, isolation, workers, language): runners.config."""
+    return RunConfig.from_args(args)
 
-    return Course.load(args.pack, args.course)
+
+def _course(args: argparse.Namespace) -> Course:
+    return _config(args).course
 
 
 def _instructor_only() -> None:
@@ -83,14 +93,14 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from tfgrade.reports.terminal import render_exercise
-    from tfgrade.runners.batch import Grader
 
-    course = _course(args)
+    config = _config(args)                  # a self-check: visible checks only
+    course = config.course
     pairs = []
     for name in args.files:
         path = Path(name)
         pairs.append((course.exercise_for_file(path), path))
-    grader = Grader.create(course, level=args.isolation, include_hidden=False)
+    grader = config.grader()
     all_passed = True
     try:
         for ex, path in pairs:
@@ -137,19 +147,15 @@ def _write_outputs(out: Path, results: list, course, lang: Lang) -> None:  # typ
     render_all(out, lang=lang, reveal_hidden=False, results=results, exercise_ids=list(course.ids))
 
 
-def _runner(args: argparse.Namespace, course, masks: tuple[Path, ...]):  # type: ignore[no-untyped-def]
-    """The local worker pool, or a Dask cluster when asked for one."""
-    if args.scheduler or args.dask_local:
+def _runner(config: RunConfig) -> LocalPool | DaskRunner:
+    """The local worker pool, or a Dask cluster when asked for one: both from one RunConfig."""
+    if config.uses_dask:
         from tfgrade.runners.dask_cluster import DaskRunner
 
-        return DaskRunner(course, scheduler=args.scheduler, local_workers=args.dask_local,
-                          level=args.isolation)
-    from tfgrade.runners.local import LocalPool, WorkerConfig, threads_per_worker
+        return DaskRunner(config)
+    from tfgrade.runners.local import LocalPool
 
-    config = WorkerConfig(pack_dir=course.pack_dir, course_config=args.course, level=args.isolation,
-                          include_hidden=True, extra_masks=masks, threads=threads_per_worker(args.jobs),
-                          course=course)
-    return LocalPool(config, args.jobs)
+    return LocalPool(config)
 
 
 def _cannot_write(out: Path, exc: OSError) -> Msg:
@@ -164,10 +170,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from tfgrade.intake.classfolder import discover, write_mapping
     from tfgrade.runners.batch import grade_class
     from tfgrade.runners.progress import Progress
-    from tfgrade.supervisor.isolation import detect_level
 
     _instructor_only()
-    course = _course(args)
+    config = _config(args)
+    course = config.course
     source = Path(args.submissions)
     if not source.exists():
         raise TfgradeError(Msg(f"no existe {source}", f"{source} does not exist"))
@@ -179,13 +185,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
     except OSError as exc:
         _say(_cannot_write(out, exc), args.lang, sys.stderr)
         return 1
-    runner = _runner(args, course, (source.resolve(), out.resolve()))
+    runner = _runner(config)
     _say(Msg(f"{len(students)} estudiantes, {len(course.exercises)} ejercicios, {args.jobs} procesos",
              f"{len(students)} students, {len(course.exercises)} exercises, {args.jobs} workers"), args.lang, sys.stderr)
     try:
         summary = grade_class(students, out, lambda todo: runner.run(todo, course), course,
                               force=args.force, progress=Progress(len(students), args.lang),
-                              isolation=detect_level(args.isolation))
+                              isolation=config.reached)
     except KeyboardInterrupt:
         runner.close()
         _say(Msg("Interrumpido. Los resultados ya escritos se conservan: vuelve a ejecutar el mismo comando para continuar.",
@@ -221,15 +227,16 @@ def cmd_grade_one(args: argparse.Namespace) -> int:
 
     from tfgrade.engine.results import write_json_atomic
     from tfgrade.reports.gradescope import to_gradescope
-    from tfgrade.runners.batch import Grader, collect_student
+    from tfgrade.runners.batch import collect_student
 
     _instructor_only()
-    course = _course(args)
+    config = _config(args)                  # the student's folder is masked (RunConfig.masks)
+    course = config.course
     folder = Path(args.submission)
     if not folder.is_dir():
         raise TfgradeError(Msg(f"{folder} no es una carpeta", f"{folder} is not a folder"))
     _preflight(course)
-    grader = Grader.create(course, level=args.isolation, include_hidden=True, extra_masks=(folder.resolve(),))
+    grader = config.grader()
     start = time.monotonic()
     try:
         result = grader.grade_student(collect_student(folder, course, args.name or folder.name))
@@ -256,7 +263,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from tfgrade.engine.validate import validate_pack
 
     _instructor_only()
-    return validate_pack(_course(args), args.lang, level=args.isolation)
+    config = _config(args)
+    return validate_pack(config.course, config.lang, level=config.isolation)
 
 
 def cmd_release(args: argparse.Namespace) -> int:
@@ -289,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--lang", choices=LANGS, default=default_lang(), help="es | en")
     common.add_argument("--pack", type=Path, default=None, help="exercise pack folder (default: bundled)")
     common.add_argument("--course", type=Path, default=None, help="course config TOML (seed, datasets, limits)")
-    common.add_argument("--isolation", choices=["auto", "strong", "standard", "basic"], default="auto")
+    common.add_argument("--isolation", choices=ISOLATION_LEVELS, default="auto")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", parents=[common], help="exercises, titles and points")
@@ -339,14 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reveal-hidden", action="store_true")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("bench", parents=[common], help="time M^n on each device (Experiments 1 and 2)")
-    p.add_argument("--sizes", default="512,1024,2048")
-    p.add_argument("--power", type=int, default=64)
-    p.add_argument("--devices", default="cpu,gpu")
-    p.add_argument("--dtype", default="float32,float16")
-    p.add_argument("--file", default=None)
-    p.add_argument("--out", default="bench-out")
-    p.add_argument("--repeats", type=int, default=5)
+    p = sub.add_parser("bench", parents=[common, bench_parser()],
+                       help="time M^n on each device (Experiments 1 and 2)")
     p.set_defaults(func=cmd_bench)
     return parser
 

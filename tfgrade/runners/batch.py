@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tempfile
 import time
 import traceback
@@ -35,9 +34,11 @@ from tfgrade.errors import DuplicateStudentError, SubmissionError
 from tfgrade.i18n import Msg
 from tfgrade.intake.matching import SUFFIXES, match_exercise
 from tfgrade.intake.source import read_submission
+from tfgrade.pack import requirements
 from tfgrade.pack.course import Course, Exercise
+from tfgrade.runners.config import build_sandbox
 from tfgrade.runners.progress import Progress
-from tfgrade.supervisor import Sandbox, default_masks, make_sandbox
+from tfgrade.supervisor import Sandbox
 from tfgrade.wire.framing import clean_text
 
 
@@ -152,19 +153,18 @@ class Grader:
     @classmethod
     def create(cls, course: Course, *, level: str = "auto", include_hidden: bool = True,
                extra_masks: tuple[Path, ...] = (), threads: int | None = None) -> Grader:
-        sources = [v.get("source") for v in course.datasets.values()]
-        masks = default_masks(course.pack_dir, *extra_masks, *sources)
-        sandbox = make_sandbox(level, masks=masks, threads=threads or max(1, os.cpu_count() or 1))
-        return cls(course, sandbox, include_hidden)
+        """A Grader on a sandbox made by `runners.config.build_sandbox` (what a RunConfig's
+        `grader()` does, for callers that hold a course rather than a RunConfig)."""
+        return cls(course, build_sandbox(course, level, extra_masks, threads), include_hidden)
 
     @property
     def isolation(self) -> str:
         return self.sandbox.plan.level
 
     def missing_features(self, exercise: Exercise) -> frozenset[str]:
-        """What this machine lacks among what the exercise's checks require (asked of the
-        sandbox once per grader, only when some check requires a GPU)."""
-        if not any(c.requires == "gpu" for c in exercise.checks):
+        """What this machine lacks among what the exercise's checks require (the devices are
+        asked of the sandbox once per grader, only when some check requires something)."""
+        if not requirements.required_by(exercise):
             return frozenset()
         if self._devices is None:
             probe = StudentProxy(sandbox=self.sandbox, module="tfgrade_probe", filename="probe.py",
@@ -176,21 +176,24 @@ class Grader:
                 self._devices = ()
             finally:
                 probe.close()
-        return frozenset() if any("GPU" in d for d in self._devices) else frozenset({"gpu"})
+        return requirements.lacking(exercise, self._devices)
 
     def grade_file(self, exercise: Exercise, path: Path | None, label: str | None = None) -> ExerciseResult:
+        """The exercise's result, with the requirement rule (`pack.requirements`) applied
+        alike to a graded, a missing and an unreadable file."""
         if path is None:
-            return missing_result(exercise, self.include_hidden, self.missing_features(exercise))
-        label = label or path.name
-        try:
-            source = read_submission(path)
-        except SubmissionError as exc:
-            return unreadable_result(exercise, self.include_hidden, exc.msg, label,
-                                     self.missing_features(exercise))
-        result, _ = grade_exercise(self.course, exercise, source, self.sandbox,
-                                   include_hidden=self.include_hidden, source_label=label,
-                                   workdir=self.workdir)
-        return result
+            result = missing_result(exercise, self.include_hidden)
+        else:
+            label = label or path.name
+            try:
+                source = read_submission(path)
+            except SubmissionError as exc:
+                result = unreadable_result(exercise, self.include_hidden, exc.msg, label)
+            else:
+                result, _ = grade_exercise(self.course, exercise, source, self.sandbox,
+                                           include_hidden=self.include_hidden, source_label=label,
+                                           workdir=self.workdir)
+        return requirements.apply(result, exercise, self.missing_features(exercise))
 
     def grade_student(self, student: StudentFiles, progress: Callable[[str], None] | None = None) -> SubmissionResult:
         start = time.monotonic()

@@ -5,8 +5,11 @@ file system is needed; each Dask worker process keeps one Grader (one sandbox, o
 in a worker plugin. The plugin carries the instructor's whole course (`Course.to_bundle`:
 the exercise pack as given with `--pack`, the settings of `--course`, private datasets as
 bytes), written to a private folder on each worker: workers need tfgrade installed, not the
-instructor's files. A task whose worker holds another pack (another run registered its own
-course on the same cluster) is refused instead of graded with other checks.
+instructor's files. Beside it the plugin carries the run's RunConfig (`portable()`: the
+isolation level, threads, hidden checks; not the dispatcher's paths), and the worker builds
+its Grader from both exactly as a local worker does (`RunConfig.grader`). A task whose
+worker holds another pack (another run registered its own course on the same cluster) is
+refused instead of graded with other checks.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from tfgrade.engine.results import SubmissionResult
 from tfgrade.pack.course import Course
 from tfgrade.runners.batch import Grader, StudentFiles, grader_error_result, pack_digest
+from tfgrade.runners.config import RunConfig
 
 PLUGIN_NAME = "tfgrade-grader"
 
@@ -33,8 +38,8 @@ class GraderPlugin(WorkerPlugin):
 
     name = PLUGIN_NAME
 
-    def __init__(self, level: str, course: dict[str, Any], threads: int) -> None:
-        self.level, self.course, self.threads = level, course, threads
+    def __init__(self, config: RunConfig, course: dict[str, Any]) -> None:
+        self.config, self.course = config, course
         self.grader: Grader | None = None
         self.folder: str | None = None
 
@@ -52,11 +57,19 @@ class GraderPlugin(WorkerPlugin):
     def get(self) -> Grader:
         if self.grader is None:
             self.folder = tempfile.mkdtemp(prefix="tfgrade-course-")
-            course = Course.from_bundle(self.course, Path(self.folder))
-            # The course folder (checks, private test sets) is hidden from student code.
-            self.grader = Grader.create(course, level=self.level, threads=self.threads,
-                                        extra_masks=(Path(self.folder),))
+            self.grader = worker_grader(self.config, self.course, Path(self.folder))
         return self.grader
+
+
+def worker_course(bundle: dict[str, Any], folder: Path) -> Course:
+    """The instructor's course as a Dask worker rebuilds it in its private folder."""
+    return Course.from_bundle(bundle, folder)
+
+
+def worker_grader(config: RunConfig, bundle: dict[str, Any], folder: Path) -> Grader:
+    """A Dask worker's Grader: the bundled course, built from the run's RunConfig; the
+    course folder (checks, private test sets) is hidden from student code."""
+    return config.grader(course=worker_course(bundle, folder), extra_masks=(folder,))
 
 
 def grade_remote(name: str, student_id: str | None, files: dict[str, tuple[str, bytes]],
@@ -83,23 +96,24 @@ def grade_remote(name: str, student_id: str | None, files: dict[str, tuple[str, 
 
 
 class DaskRunner:
-    def __init__(self, course: Course, *, scheduler: str | None = None, local_workers: int = 0,
-                 level: str = "auto") -> None:
+    """`config.scheduler` (a running cluster) or a local cluster of `config.dask_local` workers."""
+
+    def __init__(self, config: RunConfig) -> None:
         from distributed import Client, LocalCluster
 
-        self.course = course
+        self.course = config.course
         self.isolation = "unknown"
         self.cluster = None
-        if scheduler:
-            self.client = Client(scheduler)
+        if config.scheduler:
+            self.client = Client(config.scheduler)
             workers = max(1, len(self.client.scheduler_info().get("workers", {})))
         else:
-            workers = max(1, local_workers)
+            workers = max(1, config.dask_local)
             self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                         dashboard_address=None)
             self.client = Client(self.cluster)
-        threads = max(1, (os.cpu_count() or 1) // workers) if not scheduler else 0
-        self.client.register_plugin(GraderPlugin(level, course.to_bundle(), threads or 1), name=PLUGIN_NAME)
+        self.client.register_plugin(GraderPlugin(worker_config(config, workers), config.bundle()),
+                                    name=PLUGIN_NAME)
 
     def run(self, students: list[StudentFiles], course: Course) -> Iterator[SubmissionResult]:
         from distributed import as_completed
@@ -130,3 +144,11 @@ class DaskRunner:
         finally:
             if self.cluster is not None:
                 self.cluster.close()
+
+
+def worker_config(config: RunConfig, workers: int) -> RunConfig:
+    """What each of `workers` Dask workers receives: the portable config, the cores of this
+    machine shared among the workers of a local cluster, one thread on a remote cluster
+    (its machines' cores are not known here) unless the config gives threads."""
+    threads = config.threads or (1 if config.scheduler else None)
+    return replace(config.portable(), jobs=workers, threads=threads)

@@ -9,35 +9,24 @@ TensorFlow's thread pools, so N workers do not oversubscribe the CPU.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import signal
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from pathlib import Path
 from typing import Any
 
 from tfgrade.engine.results import SubmissionResult
 from tfgrade.pack.course import Course
-from tfgrade.runners.batch import Grader, StudentFiles, grader_error_result
+from tfgrade.runners.batch import StudentFiles, grader_error_result
+from tfgrade.runners.config import RunConfig, threads_per_worker
+
+__all__ = ["MAX_RETRIES", "LocalPool", "threads_per_worker"]
 
 MAX_RETRIES = 1
 
 
-@dataclass(frozen=True)
-class WorkerConfig:
-    pack_dir: Path
-    course_config: Path | None
-    level: str
-    include_hidden: bool
-    extra_masks: tuple[Path, ...]
-    threads: int
-    limits_override: tuple[tuple[str, Any], ...] = ()
-    course: Course | None = None        # the instructor's course as loaded; else loaded here
-
-
-def _worker_main(conn: Connection, config: WorkerConfig) -> None:
+def _worker_main(conn: Connection, config: RunConfig) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C is the dispatcher's to handle
     from tfgrade.sandboxed.confine import die_with_parent
 
@@ -47,16 +36,11 @@ def _worker_main(conn: Connection, config: WorkerConfig) -> None:
         # of the cores too, so N workers do not oversubscribe the machine.
         from threadpoolctl import threadpool_limits
 
-        threadpool_limits(limits=config.threads)
+        threadpool_limits(limits=config.worker_threads)
     except ImportError:
         pass
-    course = config.course if config.course is not None else Course.load(config.pack_dir, config.course_config)
-    if config.limits_override:
-        from dataclasses import replace
-
-        course = replace(course, limits_override=dict(config.limits_override))
-    grader = Grader.create(course, level=config.level, include_hidden=config.include_hidden,
-                           extra_masks=config.extra_masks, threads=config.threads)
+    # The config arrives with the course the dispatcher loaded (RunConfig.course, pickled).
+    grader = config.grader()
     conn.send(("ready", grader.isolation))
     try:
         while True:
@@ -86,10 +70,15 @@ class _Worker:
 
 @dataclass
 class LocalPool:
-    config: WorkerConfig
-    jobs: int
+    """`config.jobs` workers, each a Grader built from `config` (RunConfig.grader)."""
+
+    config: RunConfig
     isolation: str = "unknown"
     _workers: list[_Worker] = field(default_factory=list)
+
+    @property
+    def jobs(self) -> int:
+        return self.config.jobs
 
     def _start(self) -> _Worker:
         ctx = mp.get_context("spawn")
@@ -164,8 +153,4 @@ class LocalPool:
                 w.process.kill()
                 w.process.join(1)
         self._workers = []
-
-
-def threads_per_worker(jobs: int) -> int:
-    return max(1, (os.cpu_count() or 1) // max(1, jobs))
 
