@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 
 from tfgrade.catalogue import GRADER, Catalogue, fmt
+from tfgrade.checklib.wording import fill, framed, joined
 from tfgrade.engine.validate import pack_problems
 from tfgrade.engine.verdicts import CheckFailed, fail
 from tfgrade.i18n import Msg
@@ -82,3 +84,48 @@ def test_every_bundled_catalogue_is_complete() -> None:
     for folder in sorted(p for p in root.iterdir() if (p / "exercise.toml").is_file()):
         assert pack_problems(Exercise.from_folder(folder)) == [], folder.name
     assert GRADER.problems() == []
+
+
+def _keys_named(path: Path) -> list[tuple[str, str]]:
+    """(catalogue, key) for each key a module names: `messages("k")` and `GRADER("k")` (validate
+    sees the first), and the catalogue-first helpers `fill(messages, "k", …)`, `framed(GRADER, "k", …)`;
+    a key chosen by a lookup counts through its constants (`messages(TABLE.get(d, "k"))`)."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        func, args = node.func, node.args
+        if isinstance(func, ast.Attribute) and func.attr == "msg":
+            func = func.value
+        if isinstance(func, ast.Name) and func.id in ("messages", "GRADER"):
+            which, named = func.id, args[:1]
+        elif args and isinstance(args[0], ast.Name) and args[0].id in ("messages", "GRADER"):
+            which, named = args[0].id, args[1:2]
+        else:
+            continue
+        out += [(which, c.value) for arg in named for c in ast.walk(arg)
+                if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+    return out
+
+
+def test_every_key_the_checks_and_helpers_name_exists() -> None:
+    root = Path(__file__).resolve().parent.parent
+    missing = []
+    for path in sorted([*(root / "tfgrade").rglob("*.py"), *(root / "exercises").glob("*/checks.py")]):
+        local = Catalogue.load(path.with_name("messages.toml"))
+        for which, key in _keys_named(path):
+            if key not in (GRADER if which == "GRADER" else local):
+                missing.append(f"{path.relative_to(root)}: {which}({key!r})")
+    assert missing == []
+
+
+def test_problems_combine_in_each_language_and_keep_the_first_problems_key(tmp_path: Path) -> None:
+    cat = _cat(tmp_path, '[at]\nes = "capa {position}: {problems}"\nen = "layer {position}: {problems}"\n'
+                         '[units]\nes = "se esperaban {n:,} unidades"\nen = "expected {n:,} units"\n'
+                         '[an]\nes = "un"\nen = "an"\n'
+                         '[typed]\nes = "se esperaba {article} Placeholder int16"\nen = "expected {article} int16 Placeholder"\n')
+    problems = joined([cat("units", n=1024), fill(cat, "typed", article=cat("an"))])
+    msg = framed(cat, "at", problems, position=2)
+    assert msg.es == "capa 2: se esperaban 1.024 unidades; se esperaba un Placeholder int16"
+    assert msg.en == "layer 2: expected 1,024 units; expected an int16 Placeholder"
+    assert msg.key == "units"

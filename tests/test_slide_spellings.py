@@ -115,4 +115,5 @@ def test_the_keras3_positional_trap_is_still_told(grader: Grader, tmp_path: Path
     r = grade_text(grader, tmp_path, "ex02_sequential", text)
     compiled = next(c for c in r.checks if c.id == "compiled")
     assert compiled.status == "failed"
-    assert "as loss_weights, not as metrics" in compiled.feedback.en and "loss_weights" in compiled.feedback.es
+    assert compiled.feedback.key == "keras_compile_positional"
+    assert "loss_weights" in compiled.feedback.en and "loss_weights" in compiled.feedback.es

@@ -5,6 +5,7 @@ child exports the returned tf.Graph as a GraphDef, a process that never ran stud
 imports it, describes its ops and evaluates `add` in its own Session. The names of a, b
 and add are only labels to look up in that graph. "Computed with Session.run" is read from
 the source of run_add; the child's own Session counter is a hint worth no points.
+Every word is in messages.toml (the `messages` fixture).
 """
 
 from __future__ import annotations
@@ -15,9 +16,16 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tfgrade.catalogue import Catalogue
 from tfgrade.checking import fail
 from tfgrade.checklib import source as src
+from tfgrade.checklib.wording import fill, framed, joined
+from tfgrade.i18n import Msg
 from tfgrade.specs import GraphSpec, GraphTensorSpec, ModelHandle, OpaqueValue, TensorValue
+
+# The English article before "<dtype> Placeholder" ("an int16", "a float32", "a uint8"): the
+# entry of messages.toml to use, by dtype; any other dtype takes "article_a".
+ARTICLES = {"int8": "article_an", "int16": "article_an", "int32": "article_an", "int64": "article_an"}
 
 
 @dataclass
@@ -69,23 +77,18 @@ def shown(array: np.ndarray) -> str:
     return f"({array.reshape(-1)[0].item()!r})" if array.size == 1 else f"shape {array.shape}"
 
 
-def an(word: str) -> str:
-    return f"an {word}" if word[:1].lower() in "aeiou" else f"a {word}"
+def article(messages: Catalogue, dtype: str) -> Msg:
+    return messages(ARTICLES.get(dtype, "article_a"))
 
 
-def require_tuple(built: Built) -> None:
+def require_tuple(built: Built, messages: Catalogue) -> None:
     """Fail once with the full explanation, then briefly, when build_graph() gave no tuple."""
     if built.found is None:
         return
     if not built.reported:
         built.reported = True
-        fail(es="build_graph() debe devolver la tupla (grafo, a, b, add); "
-                f"devolvió {built.found}",
-             en="build_graph() must return the tuple (graph, a, b, add); "
-                f"it returned {built.found}",
-             expected="(tf.Graph, a, b, add)", found=built.found)
-    fail(es="no evaluado: build_graph() no devolvió (grafo, a, b, add) (ver la primera comprobación)",
-         en="not evaluated: build_graph() did not return (graph, a, b, add) (see the first check)")
+        fail(messages("not_a_tuple", found=built.found), expected="(tf.Graph, a, b, add)", found=built.found)
+    fail(messages("no_tuple_not_evaluated"))
 
 
 def dtype_name(dtype: Any) -> str:
@@ -106,10 +109,6 @@ def number(value: Any) -> int | float | None:
     if isinstance(array, np.ndarray) and array.size == 1 and array.dtype.kind in "iuf":
         return array.reshape(()).item()
     return None
-
-
-def call_text(x: int, y: int) -> str:
-    return f"run_add({x}, {y})"
 
 
 def verified_op(built: Built, tensor: Any) -> Any:
@@ -133,17 +132,14 @@ def graph_sum(built: Built, x: int, y: int) -> int | float | None:
         return None
 
 
-def require_graph_gives(built: Built, x: int, y: int, expected: int) -> None:
+def require_graph_gives(built: Built, x: int, y: int, expected: int, messages: Catalogue) -> None:
     """The value check is repeated on the graph build_graph() returned, in a Session of the
     clean process: a number returned by run_add alone (plain Python) does not count."""
     found = graph_sum(built, x, y)
+    if found is None:
+        fail(messages("graph_gives_nothing", x=x, y=y, expected=expected), expected=expected, found="no value")
     if found != expected:
-        shown = "no value (see the build_graph checks)" if found is None else found
-        fail(es=f"{call_text(x, y)} devuelve {expected}, pero el grafo de build_graph(), evaluado por el "
-                f"calificador con a = {x}, b = {y}, da {shown}: run_add debe evaluar ese grafo",
-             en=f"{call_text(x, y)} returns {expected}, but build_graph()'s graph, evaluated by the grader "
-                f"with a = {x}, b = {y}, gives {shown}: run_add must evaluate that graph",
-             expected=expected, found=str(shown))
+        fail(messages("graph_disagrees", x=x, y=y, expected=expected, found=found), expected=expected, found=found)
 
 
 def session_run_in_source(source: str) -> bool:
@@ -158,151 +154,117 @@ def session_run_in_source(source: str) -> bool:
 # --------------------------------------------------------------------------- build_graph
 
 
-def test_is_graph(built: Built) -> None:
-    require_tuple(built)
+def test_is_graph(built: Built, messages: Catalogue) -> None:
+    require_tuple(built, messages)
     if not isinstance(built.graph, GraphSpec) or not built.graph.is_graph:
         found = describe(built.graph)
-        fail(es=f"el primer valor debe ser un tf.Graph; hay {found}",
-             en=f"the first value must be a tf.Graph; found {found}",
-             expected="tf.Graph", found=found)
+        fail(messages("first_not_graph", found=found), expected="tf.Graph", found=found)
     if built.graph.refused is not None:
-        fail(es=built.graph.refused.es, en=built.graph.refused.en, expected="tf.Graph",
-             found="unverifiable graph")
+        fail(built.graph.refused, expected="tf.Graph", found="unverifiable graph")
     eager = [(name, describe(t)) for name, t in built.tensors()
              if not isinstance(t, GraphTensorSpec)]
     if eager:
         listed = "; ".join(f"{name}: {found}" for name, found in eager)
-        fail(es="a, b y add deben ser tensores simbólicos de un grafo (sin valor hasta Session.run); "
-                f"hay {listed}. En TF 2 todo se ejecuta en modo eager: crea el grafo con "
-                "`with tf.Graph().as_default():` (o tf.compat.v1.disable_eager_execution())",
-             en="a, b and add must be symbolic graph tensors (no value until Session.run); "
-                f"found {listed}. TF 2 runs eagerly: build the graph inside "
-                "`with tf.Graph().as_default():` (or call tf.compat.v1.disable_eager_execution())",
-             expected="graph tensors", found=listed)
+        fail(messages("eager_tensors", listed=listed), expected="graph tensors", found=listed)
     op_names = {op.name for op in built.graph.ops}
     outside = [name for name, t in built.tensors()
                if t.op_name not in op_names]
     if outside:
         listed = ", ".join(outside)
-        fail(es=f"{listed} no pertenece(n) al grafo devuelto: devuelve el grafo en el que "
-                "creaste los placeholders y la suma",
-             en=f"{listed} is/are not in the returned graph: return the graph in which you "
-                "created the placeholders and the sum",
+        fail(messages("one_not_in_graph" if len(outside) == 1 else "many_not_in_graph", listed=listed),
              expected="a, b, add in the graph", found=f"not in the graph: {listed}")
 
 
-def test_placeholders_int16(built: Built, params: dict[str, Any]) -> None:
-    require_tuple(built)
+def test_placeholders_int16(built: Built, params: dict[str, Any], messages: Catalogue) -> None:
+    require_tuple(built, messages)
     want_type, want_dtype = params["placeholder_op"], params["dtype"]
-    problems_es, problems_en = [], []
+    problems: list[Msg] = []
     for name, tensor in (("a", built.a), ("b", built.b)):
         if not isinstance(tensor, GraphTensorSpec):
-            found = describe(tensor)
-            problems_es.append(f"{name}: se esperaba un {want_type} {want_dtype}, hay {found}")
-            problems_en.append(f"{name}: expected {an(want_dtype)} {want_type}, found {found}")
+            problems.append(fill(messages, "placeholder_not_graph_tensor", name=name,
+                                 article=article(messages, want_dtype), want_type=want_type,
+                                 want_dtype=want_dtype, found=describe(tensor)))
             continue
         op = verified_op(built, tensor)
         if op is None:
-            problems_es.append(f"{name}: {tensor.op_name} no está en el grafo devuelto")
-            problems_en.append(f"{name}: {tensor.op_name} is not in the returned graph")
+            problems.append(messages("placeholder_not_in_graph", name=name, op=tensor.op_name))
             continue
         found_dtype = dtype_name(op.dtype)
         if op.type != want_type or found_dtype != want_dtype:
-            problems_es.append(f"{name}: se esperaba un {want_type} {want_dtype}, "
-                               f"hay un {op.type} {found_dtype}")
-            problems_en.append(f"{name}: expected {an(want_dtype)} {want_type}, "
-                               f"found {an(found_dtype)} {op.type}")
-    if (not problems_es and isinstance(built.a, GraphTensorSpec)
+            problems.append(fill(messages, "placeholder_wrong", name=name,
+                                 want_article=article(messages, want_dtype), want_type=want_type,
+                                 want_dtype=want_dtype, found_article=article(messages, found_dtype),
+                                 found_type=op.type, found_dtype=found_dtype))
+    if (not problems and isinstance(built.a, GraphTensorSpec)
             and isinstance(built.b, GraphTensorSpec) and built.a.name == built.b.name):
-        problems_es.append(f"a y b son el mismo tensor ({built.a.name}); se esperaban dos placeholders")
-        problems_en.append(f"a and b are the same tensor ({built.a.name}); expected two placeholders")
-    if problems_es:
-        fail(es="; ".join(problems_es) + f". Usa tf.compat.v1.placeholder(tf.{want_dtype})",
-             en="; ".join(problems_en) + f". Use tf.compat.v1.placeholder(tf.{want_dtype})",
-             expected=f"{want_type} {want_dtype}", found="; ".join(problems_en))
+        problems.append(messages("same_tensor", name=built.a.name))
+    if problems:
+        told = joined(problems)
+        fail(framed(messages, "use_placeholder", told, dtype=want_dtype),
+             expected=f"{want_type} {want_dtype}", found=told.en)
 
 
-def test_add_op(built: Built, params: dict[str, Any]) -> None:
-    require_tuple(built)
+def test_add_op(built: Built, params: dict[str, Any], messages: Catalogue) -> None:
+    require_tuple(built, messages)
     want_types = list(params["add_op_types"])
+    types = "/".join(want_types)
     if not isinstance(built.add, GraphTensorSpec):
         found = describe(built.add)
-        fail(es=f"add: se esperaba el tensor de una operación {'/'.join(want_types)}, hay {found}",
-             en=f"add: expected the tensor of an {'/'.join(want_types)} op, found {found}",
-             expected="/".join(want_types), found=found)
+        fail(messages("add_not_graph_tensor", types=types, found=found), expected=types, found=found)
     op = verified_op(built, built.add)
     if op is None:
-        fail(es=f"add: la operación {built.add.op_name} no está en el grafo devuelto",
-             en=f"add: the op {built.add.op_name} is not in the returned graph",
+        fail(messages("add_not_in_graph", op=built.add.op_name),
              expected=f"{built.add.op_name} in the graph", found="missing")
     if op.type not in want_types:
-        fail(es=f"add: se esperaba una operación {'/'.join(want_types)} (tf.add(a, b)), "
-                f"hay {op.type}",
-             en=f"add: expected an {'/'.join(want_types)} op (tf.add(a, b)), found {op.type}",
-             expected="/".join(want_types), found=op.type)
+        fail(messages("add_wrong_op", types=types, found=op.type), expected=types, found=op.type)
     inputs = sorted(name for name in op.inputs if not name.startswith("^"))
     wanted = sorted(t.name for t in (built.a, built.b) if isinstance(t, GraphTensorSpec))
-    if len(wanted) != 2 or inputs != wanted:
-        expected = " y ".join(wanted) if wanted else "a, b"
-        fail(es=f"add: sus entradas deberían ser a y b ({expected}), son {inputs}",
-             en=f"add: its inputs should be a and b ({' and '.join(wanted) or 'a, b'}), they are {inputs}",
-             expected=wanted, found=inputs)
+    if len(wanted) != 2:
+        fail(messages("add_inputs_not_ab", inputs=inputs), expected=wanted, found=inputs)
+    if inputs != wanted:
+        fail(messages("add_wrong_inputs", a=wanted[0], b=wanted[1], inputs=inputs), expected=wanted, found=inputs)
 
 
 # --------------------------------------------------------------------------- run_add
 
 
-def test_run_add_session(student: Any, built: Built, params: dict[str, Any], record: Any) -> None:
+def test_run_add_session(student: Any, built: Built, params: dict[str, Any], record: Any,
+                         messages: Catalogue) -> None:
     x, y, expected = params["add_x"], params["add_y"], params["add_expected"]
     value = student.call("run_add", x, y)
     runs = student.last.events.get("session_run", 0)     # self-reported: shown, never scored
     found = number(value)
     if found is None:
-        fail(es=f"{call_text(x, y)}: se esperaba el número {expected}, hay {describe(value)}",
-             en=f"{call_text(x, y)}: expected the number {expected}, found {describe(value)}",
+        fail(messages("not_a_number", x=x, y=y, expected=expected, found=describe(value)),
              expected=expected, found=describe(value))
     if found != expected:
-        fail(es=f"{call_text(x, y)}: se esperaba {expected}, da {found}",
-             en=f"{call_text(x, y)}: expected {expected}, got {found}",
-             expected=expected, found=found)
+        fail(messages("wrong_sum", x=x, y=y, expected=expected, found=found), expected=expected, found=found)
     if not session_run_in_source(student.source):
-        fail(es=f"{call_text(x, y)} da {expected}, pero run_add no evalúa el grafo con Session.run: "
-                "evalúa add en un tf.compat.v1.Session con feed_dict={a: x, b: y}",
-             en=f"{call_text(x, y)} gives {expected}, but run_add does not evaluate the graph with "
-                "Session.run: evaluate add in a tf.compat.v1.Session with feed_dict={a: x, b: y}",
+        fail(messages("no_session_run", x=x, y=y, expected=expected),
              expected="Session.run", found="no Session.run in run_add")
-    require_graph_gives(built, x, y, expected)
-    record(es=f"{call_text(x, y)} = {found}, con Session.run en run_add; el grafo da lo mismo",
-           en=f"{call_text(x, y)} = {found}, with Session.run in run_add; the graph gives the same",
-           self_reported_session_runs=runs)
+    require_graph_gives(built, x, y, expected, messages)
+    record(messages("run_add_ok", x=x, y=y, found=found), self_reported_session_runs=runs)
 
 
-def test_negative_and_int(student: Any, built: Built, params: dict[str, Any]) -> None:
+def test_negative_and_int(student: Any, built: Built, params: dict[str, Any], messages: Catalogue) -> None:
     x, y, expected = params["neg_x"], params["neg_y"], params["neg_expected"]
     value = student.call("run_add", x, y)
     found = number(value)
     if found != expected:
-        fail(es=f"{call_text(x, y)}: se esperaba {expected}, da {describe(value)}",
-             en=f"{call_text(x, y)}: expected {expected}, got {describe(value)}",
+        fail(messages("wrong_sum", x=x, y=y, expected=expected, found=describe(value)),
              expected=expected, found=describe(value))
     if not isinstance(value, int) or isinstance(value, bool):
-        fail(es=f"{call_text(x, y)} vale {expected}, pero se esperaba un int de Python y hay "
-                f"{describe(value)}: Session.run devuelve un escalar de NumPy; devuelve int(...)",
-             en=f"{call_text(x, y)} equals {expected}, but a Python int was expected and it is "
-                f"{describe(value)}: Session.run returns a NumPy scalar; return int(...)",
+        fail(messages("not_python_int", x=x, y=y, expected=expected, found=describe(value)),
              expected="int", found=describe(value))
-    require_graph_gives(built, x, y, expected)
+    require_graph_gives(built, x, y, expected, messages)
 
 
-def test_int16_wraps(student: Any, built: Built, params: dict[str, Any]) -> None:
+def test_int16_wraps(student: Any, built: Built, params: dict[str, Any], messages: Catalogue) -> None:
     x, y, expected = params["wrap_x"], params["wrap_y"], params["wrap_expected"]
     value = student.call("run_add", x, y)
     found = number(value)
     if found != expected:
         shown = found if found is not None else describe(value)
-        fail(es=f"{call_text(x, y)}: con aritmética {params['dtype']} se esperaba {expected} "
-                f"(desbordamiento), da {shown}: ¿son {params['dtype']} tus placeholders?",
-             en=f"{call_text(x, y)}: with {params['dtype']} arithmetic {expected} was expected "
-                f"(it wraps around), got {shown}: are your placeholders {params['dtype']}?",
+        fail(messages("no_wrap", x=x, y=y, dtype=params["dtype"], expected=expected, found=shown),
              expected=expected, found=shown)
-    require_graph_gives(built, x, y, expected)
+    require_graph_gives(built, x, y, expected, messages)

@@ -2,7 +2,8 @@
 
 Runs on the trusted side: it reads the ModelSpec the sandbox describes, never the model.
 The shared slide-model checks (layers, parameters, compile call with its Keras 2 → 3
-pitfall) live in tfgrade.checklib.keras_model; every expectation comes from `params`.
+pitfall) live in tfgrade.checklib.keras_model; every expectation comes from `params`, every
+word from messages.toml (the `messages` fixture) or tfgrade/messages/keras_model.toml.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from typing import Any
 
 import pytest
 
+from tfgrade.catalogue import Catalogue
 from tfgrade.checking import Recorder, fail
 from tfgrade.checklib import keras_model
 from tfgrade.checklib.keras_model import Returned, model_spec
-from tfgrade.checklib.wording import shape_text
+from tfgrade.checklib.wording import joined, shape_text
+from tfgrade.i18n import Msg
 
 
 @pytest.fixture(scope="module")
@@ -25,31 +28,21 @@ def returned(student: Any) -> Returned:
 # --------------------------------------------------------------------------- checks
 
 
-def test_is_functional(returned: Returned, params: dict[str, Any]) -> None:
+def test_is_functional(returned: Returned, params: dict[str, Any], messages: Catalogue) -> None:
     spec = model_spec(returned)
-    es: list[str] = []
-    en: list[str] = []
+    problems: list[Msg] = []
     dim = params["input_dim"]
     if spec.class_kind == "sequential":
-        es.append(f"se esperaba un modelo funcional, hay un keras.Sequential ({spec.class_name}): "
-                  f"crea inputs = keras.Input(shape=({dim},)), llama a las capas sobre tensores y "
-                  "termina con keras.Model(inputs=inputs, outputs=x)")
-        en.append(f"expected a functional model, found a keras.Sequential ({spec.class_name}): "
-                  f"create inputs = keras.Input(shape=({dim},)), call the layers on tensors and "
-                  "finish with keras.Model(inputs=inputs, outputs=x)")
+        problems.append(messages("sequential_not_functional", class_name=spec.class_name, input_dim=dim))
     elif spec.class_kind != params["model_kind"]:
-        es.append(f"se esperaba un modelo funcional, hay una subclase de keras.Model ({spec.class_name}): "
-                  "no definas una clase; usa keras.Model(inputs=inputs, outputs=x)")
-        en.append(f"expected a functional model, found a subclass of keras.Model ({spec.class_name}): "
-                  "do not define a class; use keras.Model(inputs=inputs, outputs=x)")
+        problems.append(messages("subclass_not_functional", class_name=spec.class_name))
     want = (None, dim)
     found = tuple(spec.input_shape) if spec.input_shape is not None else None
     # A subclass has no input shape to report; the message above already says what to change.
-    if found != want and not (found is None and es):
-        es.append(f"se esperaba la forma de entrada {shape_text(want)}, hay {shape_text(found)}")
-        en.append(f"expected input shape {shape_text(want)}, found {shape_text(found)}")
-    if es:
-        fail(es="; ".join(es), en="; ".join(en),
+    if found != want and not (found is None and problems):
+        problems.append(messages("input_shape", want=shape_text(want), found=shape_text(found)))
+    if problems:
+        fail(joined(problems),
              expected=f"functional {shape_text(want)}",
              found=f"{spec.class_kind} {spec.class_name} {shape_text(found)}")
 

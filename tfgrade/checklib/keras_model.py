@@ -3,6 +3,7 @@
 The slide-model checks read their expectations from the exercise's `params` table:
 `n_layers`, `layer_type`, `units`, `activation`, `output_units`, `output_activation`,
 `input_dim`, `n_params`, `optimizer`, `loss`, `loss_aliases`, `metric`, `metric_aliases`.
+Their words are in tfgrade/messages/keras_model.toml (tfgrade.catalogue.GRADER).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from tfgrade.catalogue import GRADER
+from tfgrade.checklib.wording import framed, joined
 from tfgrade.engine.returned import LayerSpec, ModelHandle, ModelSpec, OpaqueValue, UnverifiableModel
 from tfgrade.engine.verdicts import Recorder, fail
 from tfgrade.i18n import Msg
@@ -52,17 +55,14 @@ def model_spec(returned: Returned) -> ModelSpec:
     name = returned.function
     if not returned.reported and returned.refused is not None:
         returned.reported = True
-        fail(es=returned.refused.es, en=returned.refused.en, expected="built-in Keras model",
-             found=returned.found)
+        fail(returned.refused, expected="built-in Keras model", found=returned.found)
     if not returned.reported:
         returned.reported = True
-        hint_es = " (¿falta `return model`?)" if returned.found == "None" else ""
-        hint_en = " (missing `return model`?)" if returned.found == "None" else ""
-        fail(es=f"{name}() debe devolver un modelo de Keras; devolvió {returned.found}{hint_es}",
-             en=f"{name}() must return a Keras model; it returned {returned.found}{hint_en}",
+        if returned.found == "None":
+            fail(GRADER("keras_returned_none", function=name), expected="keras.Model", found=returned.found)
+        fail(GRADER("keras_not_a_model", function=name, found=returned.found),
              expected="keras.Model", found=returned.found)
-    fail(es=f"no evaluado: {name}() no devolvió un modelo de Keras (ver la primera comprobación)",
-         en=f"not evaluated: {name}() did not return a Keras model (see the first check)")
+    fail(GRADER("keras_no_model_not_evaluated", function=name))
 
 
 # --------------------------------------------------------------------------- reading a spec
@@ -103,23 +103,21 @@ def has_normalisation(spec: ModelSpec) -> bool:
 # --------------------------------------------------------------------------- slide-model checks
 
 
-def check_layer(layer: LayerSpec, position_es: str, position_en: str, params: dict[str, Any],
-                units: int, activation: str) -> None:
-    """One layer's type (`params["layer_type"]`), units and activation; every problem in one message."""
-    es: list[str] = []
-    en: list[str] = []
+def check_layer(layer: LayerSpec, position: int, params: dict[str, Any], units: int, activation: str,
+                last: bool = False) -> None:
+    """One layer's type (`params["layer_type"]`), units and activation; every problem in one
+    message, keyed by the first (keras_layer_type, keras_layer_unit(s), keras_layer_activation)."""
+    problems: list[Msg] = []
     if layer.type != params["layer_type"]:
-        es.append(f"se esperaba una capa {params['layer_type']}, hay {layer.type}")
-        en.append(f"expected a {params['layer_type']} layer, found {layer.type}")
+        problems.append(GRADER("keras_layer_type", want=params["layer_type"], found=layer.type))
     if layer.units != units:
-        es.append(f"se esperaba{'' if units == 1 else 'n'} {units} "
-                  f"unidad{'' if units == 1 else 'es'}, hay {layer.units}")
-        en.append(f"expected {units} unit{'' if units == 1 else 's'}, found {layer.units}")
+        problems.append(GRADER("keras_layer_unit" if units == 1 else "keras_layer_units",
+                               want=units, found=layer.units))
     if layer.activation != activation:
-        es.append(f"se esperaba activación {activation}, hay {layer.activation}")
-        en.append(f"expected activation {activation}, found {layer.activation}")
-    if es:
-        fail(es=f"capa {position_es}: " + "; ".join(es), en=f"layer {position_en}: " + "; ".join(en),
+        problems.append(GRADER("keras_layer_activation", want=activation, found=layer.activation))
+    if problems:
+        fail(framed(GRADER, "keras_last_layer_at" if last else "keras_layer_at", joined(problems),
+                    position=position),
              expected=f"{params['layer_type']}({units}, activation={activation})",
              found=layer_text(layer))
 
@@ -130,43 +128,37 @@ def check_layer_stack(spec: ModelSpec, params: dict[str, Any]) -> None:
     want, kind = params["n_layers"], params["layer_type"]
     if len(types) != want or any(t != kind for t in types):
         listed = ", ".join(layer_text(layer) for layer in spec.layers) or "-"
-        fail(es=f"se esperaban {want} capas {kind}, hay {len(types)}: {listed}",
-             en=f"expected {want} {kind} layers, found {len(types)}: {listed}",
+        fail(GRADER("keras_layer_stack", want=want, kind=kind, found=len(types), listed=listed),
              expected=[kind] * want, found=types)
 
 
 def _require_layers(spec: ModelSpec, params: dict[str, Any]) -> None:
     if not spec.layers:
-        fail(es="el modelo no tiene capas", en="the model has no layers",
-             expected=params["layer_type"], found="no layers")
+        fail(GRADER("keras_no_layers"), expected=params["layer_type"], found="no layers")
 
 
 def check_first_layer(spec: ModelSpec, params: dict[str, Any]) -> None:
     """The first layer: `layer_type` with `units` and `activation`."""
     _require_layers(spec, params)
-    check_layer(spec.layers[0], "1", "1", params, params["units"], params["activation"])
+    check_layer(spec.layers[0], 1, params, params["units"], params["activation"])
 
 
 def check_last_layer(spec: ModelSpec, params: dict[str, Any]) -> None:
     """The last layer: `layer_type` with `output_units` and `output_activation`."""
     _require_layers(spec, params)
     n = len(spec.layers)
-    check_layer(spec.layers[-1], f"{n} (la última)", f"{n} (the last)", params,
-                params["output_units"], params["output_activation"])
+    check_layer(spec.layers[-1], n, params, params["output_units"], params["output_activation"], last=True)
 
 
 def check_n_params(spec: ModelSpec, params: dict[str, Any], record: Recorder) -> None:
     """Exactly `n_params` parameters; an unbuilt model is told to start with keras.Input."""
     want = params["n_params"]
     if spec.n_params != want:
-        hint_es = hint_en = ""
         if spec.input_shape is None:
-            hint_es = f" (el modelo no está construido: falta keras.Input(shape=({params['input_dim']},)))"
-            hint_en = f" (the model is not built: keras.Input(shape=({params['input_dim']},)) is missing)"
-        fail(es=f"se esperaban {want} parámetros, hay {spec.n_params}{hint_es}",
-             en=f"expected {want} parameters, found {spec.n_params}{hint_en}",
-             expected=want, found=spec.n_params)
-    record(es=f"{spec.n_params} parámetros", en=f"{spec.n_params} parameters", n_params=spec.n_params)
+            fail(GRADER("keras_n_params_unbuilt", want=want, found=spec.n_params, input_dim=params["input_dim"]),
+                 expected=want, found=spec.n_params)
+        fail(GRADER("keras_n_params", want=want, found=spec.n_params), expected=want, found=spec.n_params)
+    record(GRADER("keras_n_params_ok", n=spec.n_params), n_params=spec.n_params)
 
 
 def compile_call(params: dict[str, Any]) -> str:
@@ -183,39 +175,25 @@ def check_compiled(spec: ModelSpec, params: dict[str, Any], record: Recorder) ->
     """
     call = compile_call(params)
     if not spec.compiled:
-        fail(es=f"el modelo no está compilado: llama a {call} antes de devolverlo",
-             en=f"the model is not compiled: call {call} before returning it",
-             expected=call, found="not compiled")
+        fail(GRADER("keras_not_compiled", call=call), expected=call, found="not compiled")
     metrics = [norm(m) for m in spec.metrics]
     accepted_metrics = {norm(m) for m in [params["metric"], *params["metric_aliases"]]}
     has_metric = any(m in accepted_metrics for m in metrics)
     found = (f"optimizer={spec.optimizer}, loss={spec.loss}, metrics={list(spec.metrics)}, "
              f"loss_weights={spec.loss_weights}")
-    es: list[str] = []
-    en: list[str] = []
+    problems: list[Msg] = []
     if norm(spec.optimizer) != norm(params["optimizer"]):
-        es.append(f"optimizador: se esperaba {params['optimizer']}, hay {spec.optimizer}")
-        en.append(f"optimizer: expected {params['optimizer']}, found {spec.optimizer}")
+        problems.append(GRADER("keras_compile_optimizer", want=params["optimizer"], found=spec.optimizer))
     if norm(spec.loss) not in {norm(x) for x in [params["loss"], *params["loss_aliases"]]}:
-        es.append(f"pérdida: se esperaba {params['loss']}, hay {spec.loss}")
-        en.append(f"loss: expected {params['loss']}, found {spec.loss}")
+        problems.append(GRADER("keras_compile_loss", want=params["loss"], found=spec.loss))
     positional = spec.loss_weights is not None and (
         not has_metric or norm(params["metric"]) in norm(spec.loss_weights))
     if positional:
-        es.append(f"compile() recibió {spec.loss_weights} como loss_weights, no como metrics: en "
-                  "Keras 3 el tercer argumento posicional de compile() es loss_weights (en Keras 2 "
-                  f"era metrics), así que la {params['metric']} no se mide. Pásalo con nombre: "
-                  f'metrics=["{params["metric"]}"]')
-        en.append(f"compile() got {spec.loss_weights} as loss_weights, not as metrics: in Keras 3 "
-                  "the third positional argument of compile() is loss_weights (in Keras 2 it was "
-                  f"metrics), so {params['metric']} is not measured. Pass it by name: "
-                  f'metrics=["{params["metric"]}"]')
+        problems.append(GRADER("keras_compile_positional", loss_weights=spec.loss_weights, metric=params["metric"]))
     elif not has_metric:
-        es.append(f"métricas: se esperaba {params['metric']}, hay {list(spec.metrics)}")
-        en.append(f"metrics: expected {params['metric']}, found {list(spec.metrics)}")
-    if es:
-        fail(es="; ".join(es) + f". Se esperaba {call}", en="; ".join(en) + f". Expected {call}",
-             expected=call, found=found)
-    record(es=f"compilado: {found}", en=f"compiled: {found}",
+        problems.append(GRADER("keras_compile_metrics", want=params["metric"], found=list(spec.metrics)))
+    if problems:
+        fail(framed(GRADER, "keras_compile_expected", joined(problems), call=call), expected=call, found=found)
+    record(GRADER("keras_compiled", found=found),
            optimizer=spec.optimizer, learning_rate=spec.learning_rate, loss=spec.loss,
            metrics=list(spec.metrics))
