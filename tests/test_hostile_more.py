@@ -474,17 +474,28 @@ LYING_MODEL = ("import numpy as np, keras\n"
 def test_monkeypatched_metrics_do_not_reach_the_score(at_level: Levelled, sec: Security, tmp_path: Path) -> None:
     r = grade_text(at_level.grader, tmp_path, "ex06_diabetes_mlp", "FILL = 1.0\n" + LYING_MODEL)
     acc = _check(r, "heldout_accuracy")
-    assert _check(r, "compiled_model").status == "passed"     # the lying model did load and run
-    blocked = acc.status == "failed" and acc.points == 0 and r.status == "graded"
-    sec.outcome(at_level.level, blocked, f"held-out accuracy check: {acc.status}, {acc.points:g} points "
-                                        f"(computed on the trusted side: {acc.details.get('accuracy', '?')})")
+    # Predictions come from the clean process on the archive, and a file that re-assigns
+    # numpy/Keras functions gets no verified model at all: the lie earns nothing, and says why.
+    refused = _check(r, "compiled_model")
+    blocked = (acc.points == 0 and r.status == "graded" and refused.status == "failed"
+               and "changes what Keras says" in refused.feedback.en)
+    sec.outcome(at_level.level, blocked, f"held-out accuracy check: {acc.status}, {acc.points:g} points; "
+                                        f"model refused: {refused.feedback.en[:60]}")
 
 
 @pytest.mark.parametrize("fill", ["np.nan", "np.inf"])
 @attack("NaN/inf predictions", blocks=ALL)
 def test_nan_and_inf_predictions(at_level: Levelled, sec: Security, tmp_path: Path, fill: str) -> None:
-    r = grade_text(at_level.grader, tmp_path, "ex06_diabetes_mlp",
-                   f"import numpy as np\nFILL = {fill}\n" + LYING_MODEL)
+    # A model whose own weights give NaN/inf (diverged training): the clean process's
+    # predictions are NaN/inf, and the metric on this side must read them as wrong.
+    code = (f"import numpy as np, keras\nFILL = {fill}\n"
+            "def train_model(x_train, y_train):\n"
+            "    model = keras.Sequential([keras.Input((7,)), keras.layers.Dense(1)])\n"
+            "    model.compile(optimizer='adam', loss='binary_crossentropy', metrics=['accuracy'])\n"
+            "    kernel, bias = model.layers[-1].get_weights()\n"
+            "    model.layers[-1].set_weights([np.zeros_like(kernel), np.full_like(bias, FILL)])\n"
+            "    return model\n")
+    r = grade_text(at_level.grader, tmp_path, "ex06_diabetes_mlp", code)
     acc = _check(r, "heldout_accuracy")
     assert _check(r, "compiled_model").status == "passed"
     blocked = (acc.status == "failed" and acc.points == 0 and r.status == "graded"

@@ -49,7 +49,7 @@ def small_grader(small_limit_course: Course, grader: Grader, monkeypatch: pytest
 
 def test_sandbox_spawn_takes_the_memory_limit(grader: Grader) -> None:
     sent: list[dict] = []  # type: ignore[type-arg]
-    from tfgrade.supervisor import supervisor
+    from tfgrade.supervisor import children as supervisor
 
     original = supervisor.SandboxChild._send
 

@@ -28,10 +28,20 @@ class SourceView:
             return cls(None, type(exc).__name__)
 
     def functions(self) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
-        if self.tree is None:
-            return {}
-        return {node.name: node for node in self.tree.body
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        """Module-level functions, also those defined inside module-level `if`, `try` and
+        `with` blocks (a notebook's cells become such blocks); the last definition wins, as
+        it does when the module runs."""
+        found: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        todo: list[ast.stmt] = list(self.tree.body) if self.tree is not None else []
+        while todo:
+            node = todo.pop(0)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found[node.name] = node
+            elif isinstance(node, (ast.If, ast.Try, ast.TryStar, ast.With, ast.AsyncWith)):
+                blocks = [node.body, getattr(node, "orelse", []), getattr(node, "finalbody", [])]
+                blocks += [h.body for h in getattr(node, "handlers", [])]
+                todo[:0] = [stmt for block in blocks for stmt in block]
+        return found
 
     def reach(self, name: str) -> list[ast.AST]:
         """`name`'s definition and every module-level function it (transitively) calls."""

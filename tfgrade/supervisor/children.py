@@ -351,11 +351,14 @@ class Sandbox:
 
     def spawn(self, init: Init | Mapping[str, Any], on_spawn: Callable[[SandboxChild], None] | None = None,
               memory_mb: int | None = None) -> SandboxChild:
-        """A new child; `memory_mb` (an exercise's own `[limits] memory_mb`) replaces the
+        """A new child; `memory_mb` (an exercise's own `[limits] memory_mb`) lowers the
         plan's memory limit for both the child's RLIMIT and the watchdog. `init` is the
         request's part of the init frame (a mapping: the fields of a student's Init); the
         thread count and the plan are set here."""
-        limits = self.plan.limits if memory_mb is None else replace(self.plan.limits, memory_mb=int(memory_mb))
+        # The exercise's limit applies, but never above the sandbox's own cap (a grader made
+        # with a lower cap, say for a small machine, keeps it).
+        limits = self.plan.limits if memory_mb is None else \
+            replace(self.plan.limits, memory_mb=min(int(memory_mb), self.plan.limits.memory_mb))
         if not isinstance(init, Init):
             fields = dict(init)
             init = Init.verify(str(fields["workdir"])) if fields.get("mode") == "verify" else Init.student(

@@ -29,6 +29,7 @@ class OutputDrain:
         self.kept = bytearray()
         self.dropped = 0
         self._mark = 0
+        self._dropped_mark = 0
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -65,7 +66,13 @@ class OutputDrain:
         return text
 
     def since_mark(self) -> str:
+        """What was kept since the last mark, and how much was dropped since then."""
         with self._lock:
             data = bytes(self.kept[self._mark:])
             self._mark = len(self.kept)
-        return strip_tf_noise(data.decode("utf-8", errors="replace"))
+            dropped = self.dropped - self._dropped_mark
+            self._dropped_mark = self.dropped
+        text = strip_tf_noise(data.decode("utf-8", errors="replace"))
+        if dropped:
+            text += f"\n[… {dropped} bytes más / more bytes not shown]"
+        return text
