@@ -29,10 +29,11 @@ def _cat(tmp_path: Path, text: str) -> Catalogue:
 
 def test_numbers_are_written_as_each_language_writes_them(tmp_path: Path) -> None:
     msg = _cat(tmp_path, ENTRY).msg("layer_units", position=1, want=3265, found="16", acc=0.8125)
-    assert msg.es == "capa 1: se esperaban 3.265 unidades, hay 16; exactitud 0,812"
+    assert msg.es == "capa 1: se esperaban 3265 unidades, hay 16; exactitud 0,812"    # no grouping below 5 digits
     assert msg.en == "layer 1: expected 3,265 units, found 16; accuracy 0.812"
     assert msg.key == "layer_units"
     assert fmt("es", "{x}", x="v1.2") == "v1.2"          # text is never touched, only numbers with a spec
+    assert fmt("es", "{n:,}", n=100000) == "100.000" and fmt("en", "{n:,}", n=100000) == "100,000"
 
 
 def test_the_key_travels_with_the_verdict_and_the_json(tmp_path: Path) -> None:
@@ -126,6 +127,6 @@ def test_problems_combine_in_each_language_and_keep_the_first_problems_key(tmp_p
                          '[typed]\nes = "se esperaba {article} Placeholder int16"\nen = "expected {article} int16 Placeholder"\n')
     problems = joined([cat("units", n=1024), fill(cat, "typed", article=cat("an"))])
     msg = framed(cat, "at", problems, position=2)
-    assert msg.es == "capa 2: se esperaban 1.024 unidades; se esperaba un Placeholder int16"
+    assert msg.es == "capa 2: se esperaban 1024 unidades; se esperaba un Placeholder int16"
     assert msg.en == "layer 2: expected 1,024 units; expected an int16 Placeholder"
     assert msg.key == "units"

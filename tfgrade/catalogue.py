@@ -12,7 +12,7 @@ en = "layer {position}: expected {want} units, found {found}"
 `Catalogue.msg(key, **values)` fills both templates and returns a `Msg` that remembers its
 key (tests assert keys, not English words). Numbers are formatted by the language: with a
 format spec (`{accuracy:.3f}`, `{n:,}`) Spanish gets a decimal comma and a thousands point
-("0,812", "3.265"); so no check writes number formatting by hand. `problems()` is what
+("0,812", "3265", "10.000": groups from five digits); so no check writes number formatting by hand. `problems()` is what
 `tfgrade validate` asks: both languages present, the same placeholders in each.
 """
 
@@ -43,6 +43,8 @@ class LangFormatter(string.Formatter):
 
     def format_field(self, value: Any, format_spec: str) -> str:
         if self.lang == "es" and format_spec and isinstance(value, (int, float)) and not isinstance(value, bool):
+            if abs(value) < 10_000:
+                format_spec = format_spec.replace(",", "")     # Spanish groups from five digits: 3265, 10.000
             text = format(value, format_spec)
             return text.translate(_SWAP)
         return str(super().format_field(value, format_spec))

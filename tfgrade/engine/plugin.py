@@ -193,7 +193,7 @@ def run_checks(exercise: Exercise, proxy: StudentProxy, include_hidden: bool) ->
     return plugin
 
 
-NO_GPU = GRADER("no_gpu")
+from tfgrade.pack.requirements import NO_GPU  # noqa: E402 - the one wording of the GPU rule
 
 
 def not_graded(exercise: Exercise, include_hidden: bool, status: str, msg: Msg,

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from tfgrade.catalogue import GRADER
 from tfgrade.i18n import Msg
 
 if TYPE_CHECKING:
@@ -26,8 +27,7 @@ if TYPE_CHECKING:
 
 GPU = "gpu"
 
-NO_GPU = Msg("esta máquina de calificación no tiene GPU: la comprobación no aplica y sus puntos salen del total",
-             "this grading machine has no GPU: the check does not apply and its points leave the total")
+NO_GPU = GRADER("no_gpu")     # the one wording of the rule (tfgrade/messages/plugin.toml)
 
 # The message told for each requirement the machine lacks.
 MESSAGES: dict[str, Msg] = {GPU: NO_GPU}
