@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 
+from tfgrade.catalogue import GRADER
 from tfgrade.checklib.learning import PLAUSIBILITY_FILE
 from tfgrade.engine.results import ExerciseResult, write_json_atomic
 from tfgrade.i18n import Lang
@@ -56,6 +57,9 @@ def validate_pack(course: Course, lang: Lang, level: str = "auto") -> int:
     grader = Grader.create(course, level=level, include_hidden=True)
     solutions = bundled_dir("solutions")
     ok = True
+    for problem in GRADER.problems():          # the grader's own catalogue, both languages
+        print(f"BAD  tfgrade/messages: {problem}")
+        ok = False
     try:
         for ex in course.exercises:
             problems = pack_problems(ex)
