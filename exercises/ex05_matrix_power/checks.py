@@ -21,7 +21,7 @@ from tfgrade.catalogue import Catalogue
 from tfgrade.checking import fail, not_applicable
 from tfgrade.checklib import source as src
 from tfgrade.checklib.matrices import orthogonal, reference, row_stochastic
-from tfgrade.checklib.phrases import join
+from tfgrade.checklib.phrases import fill, join
 from tfgrade.i18n import Msg
 from tfgrade.specs import OpaqueValue, TensorValue, TracedRun
 from tfgrade.student import StudentError
@@ -114,7 +114,7 @@ def test_correct(student: Any, params: dict[str, Any], matrices: dict[str, np.nd
             shape = as_array(value).shape  # type: ignore[union-attr]
             wrong.append(wrong_power(messages, kind, int(n), shape, m.shape, err, tol))
     if wrong:
-        fail(messages("power_mismatch") + join(wrong),
+        fail(fill(messages, "power_mismatch", problems=join(wrong)),
              expected=f"max |M^n − ref| / max |ref| ≤ {tol:.0e}", found=join(wrong).en)
     powers = ", ".join(str(n) for n in params["powers"])
     record(messages("correct", powers=powers, worst=worst), max_rel_error=worst)
@@ -224,7 +224,7 @@ def test_value_error(student: Any, params: dict[str, Any], matrices: dict[str, n
     if not wrong and not src.raises(src.SourceView.parse(student.source).reach(ENTRY), "ValueError"):
         wrong.append(messages("no_raise_in_source"))
     if wrong:
-        fail(messages("value_error_expected") + join(wrong) + messages("value_error_advice"),
+        fail(fill(messages, "value_error_expected", problems=join(wrong)),
              expected="ValueError", found=join(wrong).en)
     record(messages("value_error_ok"))
 
@@ -253,6 +253,6 @@ def test_throughput(student: Any, params: dict[str, Any], record: Any, messages:
                        per_product_ms=seconds / needed * 1e3, matmul_ms=baseline * 1e3)
     details = {"fraction": fraction, "seconds": seconds, "matmul_seconds": baseline, "products_needed": needed}
     if fraction < minimum:
-        fail(messages("throughput_low", minimum=minimum, fraction=fraction) + numbers,
+        fail(fill(messages, "throughput_low", minimum=minimum, fraction=fraction, numbers=numbers),
              expected=f"≥ {minimum:.0%}", found=f"{fraction:.0%}", **details)
-    record(messages("throughput_ok", fraction=fraction) + numbers, **details)
+    record(fill(messages, "throughput_ok", fraction=fraction, numbers=numbers), **details)

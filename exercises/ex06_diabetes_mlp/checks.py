@@ -20,7 +20,7 @@ from tfgrade.checking import Recorder, fail
 from tfgrade.checklib import learning
 from tfgrade.checklib.keras_model import has_normalisation, output_activation, output_units
 from tfgrade.checklib.learning import Called, HeldOutWording, require_model
-from tfgrade.checklib.phrases import join, sentence, verbatim
+from tfgrade.checklib.phrases import fill, join, sentence, verbatim
 from tfgrade.i18n import Msg
 from tfgrade.specs import LayerSpec, ModelSpec
 
@@ -93,8 +93,9 @@ def test_output_and_loss(trained: Called, params: dict[str, Any], record: Record
              found=found, layers=layers)
     matching = sigmoid_losses if units == 1 else softmax_losses
     if loss not in matching:
-        use = join((verbatim(name) for name in matching), messages("or"))
-        fail(messages("loss_does_not_match", loss=loss or "—", units=units, activation=activation) + use,
+        losses = join((verbatim(name) for name in matching), messages("or"))
+        fail(fill(messages, "loss_does_not_match", loss=loss or "—", units=units, activation=activation,
+                  losses=losses),
              expected=" | ".join(matching), found=found, layers=layers)
     record(messages("output_and_loss_ok", units=units, activation=activation, loss=loss))
 

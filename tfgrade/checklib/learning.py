@@ -175,8 +175,8 @@ def grade_held_out(value: float, full_at: float, zero_at: float, wording: HeldOu
     fraction = metrics.partial_credit(value, full_at, zero_at)
     higher = wording.higher_is_better
     if fraction >= 1.0:
-        key = "learning_held_out_full_from" if higher else "learning_held_out_full_up_to"
-        record(fill(GRADER, key, measured=wording.measured, unseen=wording.unseen, full_at=full_at), **details)
+        record(fill(GRADER, "learning_held_out_full_from" if higher else "learning_held_out_full_up_to",
+                    measured=wording.measured, unseen=wording.unseen, full_at=full_at), **details)
         return
     full_sign, zero_sign = ("≥", "≤") if higher else ("≤", "≥")
     said = fill(GRADER, "learning_held_out_partial", measured=wording.measured, held_out=wording.held_out,
