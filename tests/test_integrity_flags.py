@@ -31,15 +31,17 @@ def test_bundled_split_is_public_and_a_private_file_is_not(tmp_path: Path) -> No
 
 def test_pima_accuracy_of_one_is_implausible_and_public_data_is_said() -> None:
     flags = learning.integrity_details(1.0, _split(True), ceiling=0.86, higher_is_better=True, metric="accuracy")
-    assert "implausible" in flags and "leaked labels" in flags["implausible"]
-    assert "public_held_out" in flags and flags["public_held_out"]["es"] != flags["public_held_out"]["en"]
+    assert flags["implausible"]["key"] == "learning_implausible"
+    assert "1 is beyond" in flags["implausible"]["en"] and "≤ 0,86" in flags["implausible"]["es"]
+    assert flags["public_held_out"]["key"] == "learning_public_held_out"
+    assert flags["public_held_out"]["es"] != flags["public_held_out"]["en"]
     ordinary = learning.integrity_details(0.79, _split(False), ceiling=0.86, higher_is_better=True, metric="accuracy")
     assert ordinary == {}
 
 
 def test_an_error_of_zero_is_implausible() -> None:
     flags = learning.integrity_details(0.0, _split(False), ceiling=0.95, higher_is_better=False, metric="MAE")
-    assert "implausible" in flags
+    assert flags["implausible"]["key"] == "learning_implausible" and "(≥ 0.95" in flags["implausible"]["en"]
     assert learning.integrity_details(1.9, _split(False), ceiling=0.95, higher_is_better=False, metric="MAE") == {}
 
 

@@ -17,17 +17,18 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tfgrade.catalogue import Catalogue
 from tfgrade.checking import fail, not_applicable
 from tfgrade.checklib import source as src
 from tfgrade.checklib.matrices import orthogonal, reference, row_stochastic
+from tfgrade.checklib.phrases import fill, join
+from tfgrade.i18n import Msg
 from tfgrade.specs import OpaqueValue, TensorValue, TracedRun
 from tfgrade.student import StudentError
 
 ENTRY = "matrix_power"
 CPU = "/CPU:0"
 GPU = "/GPU:0"
-KINDS = {"orthogonal": ("ortogonal escalada", "scaled orthogonal"),
-         "stochastic": ("estocástica por filas", "row-stochastic")}
 
 
 # ---------------------------------------------------------------- matrices and references
@@ -83,38 +84,40 @@ def matrices(params: dict[str, Any]) -> dict[str, np.ndarray]:
             "stochastic": row_stochastic(size, seed + 1)}
 
 
+def wrong_power(messages: Catalogue, kind: str, n: int, shape: tuple[int, ...], want: tuple[int, ...],
+                err: float, tol: float) -> Msg:
+    """What is wrong with M^n of the `kind` matrix: its shape, else its error (n = 0: a hint)."""
+    if shape != want:
+        said = (messages("orthogonal_wrong_shape", n=n, shape=shape, want=want) if kind == "orthogonal"
+                else messages("stochastic_wrong_shape", n=n, shape=shape, want=want))
+    else:
+        said = (messages("orthogonal_rel_error", n=n, err=err, tol=tol) if kind == "orthogonal"
+                else messages("stochastic_rel_error", n=n, err=err, tol=tol))
+    return said + messages("identity_hint") if n == 0 else said
+
+
 # ---------------------------------------------------------------- checks
-def test_correct(student: Any, params: dict[str, Any], matrices: dict[str, np.ndarray], record: Any) -> None:
+def test_correct(student: Any, params: dict[str, Any], matrices: dict[str, np.ndarray], record: Any,
+                 messages: Catalogue) -> None:
     tol = float(params["rel_tol"])
-    wrong_es: list[str] = []
-    wrong_en: list[str] = []
+    wrong: list[Msg] = []
     worst = 0.0
     for kind, m in matrices.items():
         for n in params["powers"]:
             value = student.call(ENTRY, m, int(n), CPU)
             if as_array(value) is None:
-                fail(es=f"matrix_power(M, {n}) debe devolver un tf.Tensor; devolvió {describe(value)}",
-                     en=f"matrix_power(M, {n}) must return a tf.Tensor; it returned {describe(value)}",
-                     expected="tf.Tensor", found=describe(value))
+                fail(messages("not_a_tensor", n=n, found=describe(value)), expected="tf.Tensor", found=describe(value))
             err = power_error(value, m, int(n))
             worst = max(worst, err)
             if err <= tol:
                 continue
             shape = as_array(value).shape  # type: ignore[union-attr]
-            what_es = (f"forma {shape}, se esperaba {m.shape}" if shape != m.shape
-                       else f"error relativo {err:.1e} > {tol:.0e}")
-            what_en = (f"shape {shape}, expected {m.shape}" if shape != m.shape
-                       else f"relative error {err:.1e} > {tol:.0e}")
-            hint = (" — M^0 es la identidad", " — M^0 is the identity") if n == 0 else ("", "")
-            wrong_es.append(f"n = {n} (matriz {KINDS[kind][0]}): {what_es}{hint[0]}")
-            wrong_en.append(f"n = {n} ({KINDS[kind][1]} matrix): {what_en}{hint[1]}")
-    if wrong_es:
-        fail(es="M^n no coincide con la referencia en float64: " + "; ".join(wrong_es),
-             en="M^n does not match the float64 reference: " + "; ".join(wrong_en),
-             expected=f"max |M^n − ref| / max |ref| ≤ {tol:.0e}", found="; ".join(wrong_en))
+            wrong.append(wrong_power(messages, kind, int(n), shape, m.shape, err, tol))
+    if wrong:
+        fail(fill(messages, "power_mismatch", problems=join(wrong)),
+             expected=f"max |M^n − ref| / max |ref| ≤ {tol:.0e}", found=join(wrong).en)
     powers = ", ".join(str(n) for n in params["powers"])
-    record(es=f"M^n correcto para n = {powers} (error relativo máximo {worst:.1e})",
-           en=f"M^n correct for n = {powers} (largest relative error {worst:.1e})", max_rel_error=worst)
+    record(messages("correct", powers=powers, worst=worst), max_rel_error=worst)
 
 
 def traced_run(student: Any, m: np.ndarray, n: int, device: str, repeats: int = 1) -> TracedRun:
@@ -122,50 +125,41 @@ def traced_run(student: Any, m: np.ndarray, n: int, device: str, repeats: int = 
     return student.trace(ENTRY, m, n, device).run(repeats)
 
 
-def require_computed_in_tf(run: TracedRun, n: int) -> None:
+def require_computed_in_tf(run: TracedRun, n: int, messages: Catalogue) -> None:
     if not run.uses_input:
-        fail(es=f"el grafo de matrix_power(M, {n}) no usa M: el resultado se calculó fuera de TensorFlow "
-                "(¿con NumPy?) y no vive en ningún dispositivo; calcula con tf.matmul",
-             en=f"the graph of matrix_power(M, {n}) does not use M: the result was computed outside "
-                "TensorFlow (with NumPy?) and lives on no device; compute with tf.matmul",
-             expected="M used by TensorFlow ops", found="a constant result")
+        fail(messages("not_computed_in_tf", n=n), expected="M used by TensorFlow ops", found="a constant result")
 
 
-def _check_device(student: Any, record: Any, m: np.ndarray, n: int, device: str, tol: float) -> None:
+def _check_device(student: Any, record: Any, messages: Catalogue, m: np.ndarray, n: int, device: str,
+                  tol: float) -> None:
     run = traced_run(student, m, n, device)
-    require_computed_in_tf(run, n)
+    require_computed_in_tf(run, n, messages)
     # Placement is graded on the graph of the very computation the function performs: the
     # traced graph must give what the function itself returns (right or wrong).
     returned = as_array(student.call(ENTRY, m, n, device))
     if returned is None or rel_error(run.array, returned.astype(np.float64)) > tol:
-        fail(es="el grafo trazado de tu función no da lo que tu función devuelve: no se puede saber dónde "
-                "se calcula el resultado",
-             en="the traced graph of your function does not give what your function returns: where the "
-                "result is computed cannot be known", expected="graph == returned value", found="different")
+        fail(messages("graph_not_returned"), expected="graph == returned value", found="different")
     wanted = device.lstrip("/")
     if not run.device.endswith(wanted):
-        fail(es=f"con device=\"{device}\" el resultado debe estar en {wanted}, pero al ejecutar tu cálculo "
-                f"queda en {run.device or 'un dispositivo desconocido'}: calcula dentro de `with tf.device(device):`",
-             en=f"with device=\"{device}\" the result must live on {wanted}, but running your computation "
-                f"leaves it on {run.device or 'an unknown device'}: compute inside `with tf.device(device):`",
-             expected=wanted, found=run.device)
-    record(es=f"el resultado está en {run.device}", en=f"the result lives on {run.device}", device=run.device)
+        fail(messages("wrong_device", device=device, wanted=wanted, found=run.device) if run.device
+             else messages("unknown_device", device=device, wanted=wanted), expected=wanted, found=run.device)
+    record(messages("on_device", device=run.device), device=run.device)
 
 
-def test_on_cpu(student: Any, params: dict[str, Any], matrices: dict[str, np.ndarray], record: Any) -> None:
-    _check_device(student, record, matrices["orthogonal"], int(params["powers"][-1]), CPU, float(params["rel_tol"]))
+def test_on_cpu(student: Any, params: dict[str, Any], matrices: dict[str, np.ndarray], record: Any,
+                messages: Catalogue) -> None:
+    _check_device(student, record, messages, matrices["orthogonal"], int(params["powers"][-1]), CPU,
+                  float(params["rel_tol"]))
 
 
-def test_on_gpu(student: Any, params: dict[str, Any], matrices: dict[str, np.ndarray], record: Any) -> None:
+def test_on_gpu(student: Any, params: dict[str, Any], matrices: dict[str, np.ndarray], record: Any,
+                messages: Catalogue) -> None:
     devices = student.verifier.devices()          # the clean process's devices, not the child's
     if not any(d.endswith("GPU:0") for d in devices):
-        listed = ", ".join(devices) or "—"
-        not_applicable(es=f"la máquina de corrección no tiene GPU (dispositivos: {listed}): "
-                          "esta comprobación no se aplica y sus puntos salen del total",
-                       en=f"the grading machine has no GPU (devices: {listed}): "
-                          "this check does not apply and its points leave the total")
+        not_applicable(messages("no_gpu", devices=", ".join(devices) or "—"))
         return
-    _check_device(student, record, matrices["orthogonal"], int(params["powers"][-1]), GPU, float(params["rel_tol"]))
+    _check_device(student, record, messages, matrices["orthogonal"], int(params["powers"][-1]), GPU,
+                  float(params["rel_tol"]))
 
 
 def counted_products(student: Any, params: dict[str, Any], run: TracedRun, n: int) -> tuple[int, str]:
@@ -180,38 +174,23 @@ def counted_products(student: Any, params: dict[str, Any], run: TracedRun, n: in
     return max(1, round(timed.seconds / one)) if one > 0 else 0, "timing"
 
 
-def test_log_products(student: Any, params: dict[str, Any], record: Any) -> None:
+def test_log_products(student: Any, params: dict[str, Any], record: Any, messages: Catalogue) -> None:
     n, tol = int(params["log_power"]), float(params["log_rel_tol"])
     limit = product_limit(n)
     m = orthogonal(int(params["log_size"]), int(params["seed"]) + 2)
     run = traced_run(student, m, n, CPU)
     counted, how = counted_products(student, params, run, n)
     if counted == 0:
-        fail(es=f"para n = {n} no se contó ningún producto de matrices (tf.matmul, tf.linalg.matmul o @); "
-                f"se esperaban entre 1 y {limit}",
-             en=f"for n = {n} no matrix product was counted (tf.matmul, tf.linalg.matmul or @); "
-                f"between 1 and {limit} were expected",
-             expected=f"1–{limit}", found=0)
+        fail(messages("no_products", n=n, limit=limit), expected=f"1–{limit}", found=0)
     if counted > limit:
-        fail(es=f"para n = {n} se permiten como mucho {limit} productos de matrices (2·⌈log2 n⌉), "
-                f"se contaron {counted}: eleva al cuadrado (M, M², M⁴, …) y multiplica solo las "
-                "potencias de los bits 1 de n",
-             en=f"for n = {n} at most {limit} matrix products are allowed (2·⌈log2 n⌉), "
-                f"{counted} were counted: square repeatedly (M, M², M⁴, …) and multiply in only the "
-                "powers of n's 1 bits",
-             expected=f"≤ {limit}", found=counted)
+        fail(messages("too_many_products", n=n, limit=limit, counted=counted), expected=f"≤ {limit}", found=counted)
     err = rel_error(run.array, reference(m, n))
     if err > tol:
-        fail(es=f"{counted} productos para n = {n} está dentro del límite ({limit}), pero M^{n} es "
-                f"incorrecto (error relativo {err:.1e} > {tol:.0e})",
-             en=f"{counted} products for n = {n} is within the limit ({limit}), but M^{n} is wrong "
-                f"(relative error {err:.1e} > {tol:.0e})",
+        fail(messages("few_products_but_wrong", counted=counted, n=n, limit=limit, err=err, tol=tol),
              expected=f"error ≤ {tol:.0e}", found=f"{err:.1e}")
-    how_es, how_en = ("contados en el grafo", "counted in the graph") if how == "graph" else \
-        ("estimados por tiempo: el grafo tiene un bucle de TF", "estimated by timing: the graph has a TF loop")
-    record(es=f"{counted} productos de matrices para n = {n} (límite {limit}; {how_es})",
-           en=f"{counted} matrix products for n = {n} (limit {limit}; {how_en})", products=counted, limit=limit,
-           counted_by=how)
+    said = (messages("products_in_graph", counted=counted, n=n, limit=limit) if how == "graph"
+            else messages("products_by_timing", counted=counted, n=n, limit=limit))
+    record(said, products=counted, limit=limit, counted_by=how)
 
 
 def _raised(student: Any, m: np.ndarray, n: int) -> tuple[str | None, Any]:
@@ -227,41 +206,30 @@ def _raised(student: Any, m: np.ndarray, n: int) -> tuple[str | None, Any]:
 
 
 def test_value_error(student: Any, params: dict[str, Any], matrices: dict[str, np.ndarray],
-                     record: Any) -> None:
-    shape = tuple(int(d) for d in params["non_square_shape"])
-    non_square = np.random.default_rng(int(params["seed"]) + 3).uniform(-1, 1, shape).astype(np.float32)
+                     record: Any, messages: Catalogue) -> None:
+    rows, cols = (int(d) for d in params["non_square_shape"])
+    non_square = np.random.default_rng(int(params["seed"]) + 3).uniform(-1, 1, (rows, cols)).astype(np.float32)
     negative = int(params["negative_power"])
-    cases = [
-        (matrices["orthogonal"], negative, f"n = {negative}", f"n = {negative}"),
-        (non_square, int(params["non_square_power"]), f"una matriz {shape[0]}×{shape[1]}",
-         f"a {shape[0]}×{shape[1]} matrix"),
-    ]
-    wrong_es: list[str] = []
-    wrong_en: list[str] = []
-    for m, n, case_es, case_en in cases:
-        exc_type, value = _raised(student, m, n)
-        if exc_type == "ValueError":
-            continue
-        if exc_type is None:
-            wrong_es.append(f"con {case_es} no se lanzó ninguna excepción (devolvió {describe(value)})")
-            wrong_en.append(f"with {case_en} nothing was raised (it returned {describe(value)})")
-        else:
-            wrong_es.append(f"con {case_es} se lanzó {exc_type}")
-            wrong_en.append(f"with {case_en} {exc_type} was raised")
-    if not wrong_es and not src.raises(src.SourceView.parse(student.source).reach(ENTRY), "ValueError"):
-        wrong_es.append("matrix_power no contiene `raise ValueError(...)`: la excepción no la lanza tu código")
-        wrong_en.append("matrix_power has no `raise ValueError(...)`: the exception is not raised by your code")
-    if wrong_es:
-        fail(es="se esperaba ValueError: " + "; ".join(wrong_es) + ". Comprueba los argumentos antes "
-                "de calcular: `raise ValueError(...)`",
-             en="ValueError was expected: " + "; ".join(wrong_en) + ". Check the arguments before "
-                "computing: `raise ValueError(...)`",
-             expected="ValueError", found="; ".join(wrong_en))
-    record(es="n < 0 y una matriz no cuadrada lanzan ValueError",
-           en="n < 0 and a non-square matrix raise ValueError")
+    wrong: list[Msg] = []
+    exc_type, value = _raised(student, matrices["orthogonal"], negative)
+    if exc_type is None:
+        wrong.append(messages("negative_nothing_raised", n=negative, found=describe(value)))
+    elif exc_type != "ValueError":
+        wrong.append(messages("negative_other_raised", n=negative, exc_type=exc_type))
+    exc_type, value = _raised(student, non_square, int(params["non_square_power"]))
+    if exc_type is None:
+        wrong.append(messages("non_square_nothing_raised", rows=rows, cols=cols, found=describe(value)))
+    elif exc_type != "ValueError":
+        wrong.append(messages("non_square_other_raised", rows=rows, cols=cols, exc_type=exc_type))
+    if not wrong and not src.raises(src.SourceView.parse(student.source).reach(ENTRY), "ValueError"):
+        wrong.append(messages("no_raise_in_source"))
+    if wrong:
+        fail(fill(messages, "value_error_expected", problems=join(wrong)),
+             expected="ValueError", found=join(wrong).en)
+    record(messages("value_error_ok"))
 
 
-def test_throughput(student: Any, params: dict[str, Any], record: Any) -> None:
+def test_throughput(student: Any, params: dict[str, Any], record: Any, messages: Catalogue) -> None:
     size, power = int(params["throughput_size"]), int(params["throughput_power"])
     minimum, tol = float(params["min_throughput_fraction"]), float(params["throughput_rel_tol"])
     needed = products_needed(power)
@@ -275,30 +243,16 @@ def test_throughput(student: Any, params: dict[str, Any], record: Any) -> None:
     run = traced.run(int(params["throughput_trials"]))
     err = rel_error(run.array, reference(m, power))
     if err > tol:
-        fail(es=f"M^{power} de una matriz {size}×{size} es incorrecto (error relativo {err:.1e} > "
-                f"{tol:.0e}): la velocidad solo cuenta con un resultado correcto",
-             en=f"M^{power} of a {size}×{size} matrix is wrong (relative error {err:.1e} > {tol:.0e}): "
-                "speed only counts with a correct result",
+        fail(messages("throughput_wrong", power=power, size=size, err=err, tol=tol),
              expected=f"error ≤ {tol:.0e}", found=f"{err:.1e}")
     if run.products == 0:
-        fail(es="el grafo de tu función no calcula ningún producto de matrices: el resultado se calculó "
-                "fuera de TensorFlow, y la velocidad se mide sobre el cálculo de TensorFlow",
-             en="your function's graph computes no matrix product: the result was computed outside "
-                "TensorFlow, and speed is measured on the TensorFlow computation",
-             expected="tf.matmul in the graph", found="0 products")
+        fail(messages("throughput_no_products"), expected="tf.matmul in the graph", found="0 products")
     seconds = run.seconds
     fraction = baseline * needed / seconds if seconds > 0 else math.inf
-    per_product = seconds / needed
-    numbers_es = (f"M^{power} ({size}×{size}) tardó {seconds:.3f} s, {per_product * 1e3:.1f} ms por cada uno "
-                  f"de los {needed} productos necesarios; un tf.matmul solo tarda {baseline * 1e3:.1f} ms")
-    numbers_en = (f"M^{power} ({size}×{size}) took {seconds:.3f} s, {per_product * 1e3:.1f} ms for each of "
-                  f"the {needed} products it needs; a plain tf.matmul takes {baseline * 1e3:.1f} ms")
+    numbers = messages("throughput_numbers", power=power, size=size, seconds=seconds, needed=needed,
+                       per_product_ms=seconds / needed * 1e3, matmul_ms=baseline * 1e3)
     details = {"fraction": fraction, "seconds": seconds, "matmul_seconds": baseline, "products_needed": needed}
     if fraction < minimum:
-        fail(es=f"se esperaba al menos el {minimum:.0%} del ritmo de tf.matmul por producto, hay el "
-                f"{fraction:.0%}: {numbers_es}",
-             en=f"at least {minimum:.0%} of tf.matmul's rate per product was expected, found "
-                f"{fraction:.0%}: {numbers_en}",
+        fail(fill(messages, "throughput_low", minimum=minimum, fraction=fraction, numbers=numbers),
              expected=f"≥ {minimum:.0%}", found=f"{fraction:.0%}", **details)
-    record(es=f"{fraction:.0%} del ritmo de tf.matmul: {numbers_es}",
-           en=f"{fraction:.0%} of tf.matmul's rate: {numbers_en}", **details)
+    record(fill(messages, "throughput_ok", fraction=fraction, numbers=numbers), **details)

@@ -15,11 +15,12 @@ import numpy as np
 import pytest
 
 from tfgrade import datasets, metrics
+from tfgrade.catalogue import Catalogue
 from tfgrade.checking import Recorder, fail
 from tfgrade.checklib import learning
 from tfgrade.checklib.keras_model import PASS_THROUGH, output_activation
 from tfgrade.checklib.learning import Called, HeldOutWording, require_model
-from tfgrade.checklib.wording import thousands_es
+from tfgrade.checklib.phrases import join, sentence
 from tfgrade.i18n import Msg
 from tfgrade.specs import ModelSpec
 
@@ -49,101 +50,76 @@ def test_compiled_model(trained: Called, record: Recorder) -> None:
     learning.check_compiled_before_fit(require_model(trained), COMPILE_CALL, record)
 
 
-def test_has_conv2d(trained: Called, params: dict[str, Any], record: Recorder) -> None:
+def test_has_conv2d(trained: Called, params: dict[str, Any], record: Recorder, messages: Catalogue) -> None:
     spec = require_model(trained)
     conv = [layer for layer in spec.layers if layer.type in params["conv_layers"]]
     if not conv:
-        fail(es=f"no hay ninguna capa Conv2D ({layer_types(spec)}): una red solo Dense trata cada píxel por "
-                "separado; añade p. ej. keras.layers.Conv2D(16, 3, padding=\"same\", activation=\"relu\")",
-             en=f"there is no Conv2D layer ({layer_types(spec)}): a Dense-only network treats every pixel "
-                "on its own; add e.g. keras.layers.Conv2D(16, 3, padding=\"same\", activation=\"relu\")",
-             expected="Conv2D", found=layer_types(spec), layers=spec.summary_rows())
+        fail(messages("no_conv2d", layers=layer_types(spec)), expected="Conv2D", found=layer_types(spec),
+             layers=spec.summary_rows())
     shown = ", ".join(f"{layer.type}({layer.filters}, {layer.kernel_size})" for layer in conv)
-    record(es=f"convoluciones: {shown}", en=f"convolutions: {shown}")
+    record(messages("convolutions", shown=shown))
 
 
-def test_downsamples(trained: Called, params: dict[str, Any], record: Recorder) -> None:
+def test_downsamples(trained: Called, params: dict[str, Any], record: Recorder, messages: Catalogue) -> None:
     spec = require_model(trained)
     pooling = [layer.type for layer in spec.layers if layer.type in params["pooling_layers"]]
     strided = [layer.name for layer in spec.layers
                if layer.type in params["conv_layers"] and layer.strides and max(layer.strides) > 1]
     if not pooling and not strided:
-        fail(es=f"el modelo no reduce la resolución ({layer_types(spec)}): añade keras.layers.MaxPooling2D(2) "
-                "tras una convolución (o usa Conv2D(..., strides=2))",
-             en=f"the model never downsamples ({layer_types(spec)}): add keras.layers.MaxPooling2D(2) "
-                "after a convolution (or use Conv2D(..., strides=2))",
-             expected="pooling | strides > 1", found=layer_types(spec))
-    record(es=f"reduce con {', '.join(pooling + strided)}", en=f"downsamples with {', '.join(pooling + strided)}")
+        fail(messages("never_downsamples", layers=layer_types(spec)), expected="pooling | strides > 1",
+             found=layer_types(spec))
+    record(messages("downsamples", shown=", ".join(pooling + strided)))
 
 
-def test_softmax_output(trained: Called, params: dict[str, Any]) -> None:
+def test_softmax_output(trained: Called, params: dict[str, Any], messages: Catalogue) -> None:
     spec = require_model(trained)
     n = int(params["n_classes"])
     units = spec.output_shape[-1] if spec.output_shape else None
     activation = output_activation(spec, CNN_PASS_THROUGH)
     if units != n or activation != "softmax":
-        hint_es = hint_en = ""
+        said = messages("not_softmax_output", n=n, units=units, activation=activation)
         if activation in ("linear", None) and units == n:
-            hint_es = " (si usas logits con from_logits=True, la salida no son probabilidades: pon softmax)"
-            hint_en = " (logits with from_logits=True are not probabilities: use softmax)"
-        fail(es=f"se esperaba Dense({n}, activation=\"softmax\"), una probabilidad por dígito; la salida tiene "
-                f"{units} unidades con activación {activation}{hint_es}",
-             en=f"expected Dense({n}, activation=\"softmax\"), one probability per digit; the output has "
-                f"{units} units with activation {activation}{hint_en}",
-             expected=f"{n} × softmax", found=f"{units} × {activation}")
+            said += messages("logits_hint")
+        fail(said, expected=f"{n} × softmax", found=f"{units} × {activation}")
 
 
-def test_parameter_budget(trained: Called, params: dict[str, Any], record: Recorder) -> None:
+def test_parameter_budget(trained: Called, params: dict[str, Any], record: Recorder, messages: Catalogue) -> None:
     spec = require_model(trained)
     budget = int(params["max_params"])
     if spec.n_params > budget:
         biggest = max(spec.layers, key=lambda layer: layer.params, default=None)
-        where_es = where_en = ""
-        if biggest is not None:
-            where_es = (f"; la capa más grande es {biggest.name} ({biggest.type}, "
-                        f"{thousands_es(biggest.params)} parámetros)")
-            where_en = f"; the largest layer is {biggest.name} ({biggest.type}, {biggest.params:,} parameters)"
-        fail(es=f"se permiten como mucho {thousands_es(budget)} parámetros, el modelo tiene "
-                f"{thousands_es(spec.n_params)}{where_es}. "
-                "Reduce la resolución antes de Flatten (pooling) o usa menos unidades",
-             en=f"at most {budget:,} parameters are allowed, the model has {spec.n_params:,}{where_en}. "
-                "Downsample before Flatten (pooling) or use fewer units",
-             expected=f"<= {budget}", found=spec.n_params, layers=spec.summary_rows())
-    record(es=f"{thousands_es(spec.n_params)} parámetros", en=f"{spec.n_params:,} parameters", n_params=spec.n_params)
+        said = (messages("over_budget", budget=budget, n_params=spec.n_params) if biggest is None else
+                messages("over_budget_largest", budget=budget, n_params=spec.n_params, name=biggest.name,
+                         type=biggest.type, layer_params=biggest.params))
+        fail(said, expected=f"<= {budget}", found=spec.n_params, layers=spec.summary_rows())
+    record(messages("parameters", n_params=spec.n_params), n_params=spec.n_params)
 
 
 def test_heldout_accuracy(trained: Called, split: datasets.Split, params: dict[str, Any],
-                          record: Recorder, exercise: Any) -> None:
+                          record: Recorder, exercise: Any, messages: Catalogue) -> None:
     spec = require_model(trained)
     n_classes = int(params["n_classes"])
     outputs = trained.value.predict(np.array(split.x_test))
     if np.ndim(outputs) != 2 or np.shape(outputs)[1] != n_classes:
-        fail(es=f"se esperaban predicciones de forma ({split.n_test}, {n_classes}), hay {np.shape(outputs)}",
-             en=f"expected predictions of shape ({split.n_test}, {n_classes}), found {np.shape(outputs)}",
+        fail(messages("predictions_shape", n_test=split.n_test, n_classes=n_classes, found=np.shape(outputs)),
              expected=[split.n_test, n_classes], found=list(np.shape(outputs)))
     predictions = learning.convert_or_fail(metrics.outputs_to_labels, outputs, split.n_test,
                                            expected=[split.n_test, n_classes])
     accuracy, details = learning.classification_details(spec, split, predictions,
                                                         [str(d) for d in range(n_classes)])
     wording = HeldOutWording(
-        measured=Msg(f"exactitud {accuracy:.3f}", f"accuracy {accuracy:.3f}"),
-        unseen=Msg(f"{split.n_test} imágenes que el modelo no había visto",
-                   f"{split.n_test} images the model had not seen"),
-        held_out=Msg(f"las {split.n_test} imágenes reservadas", f"the {split.n_test} held-out images"),
+        measured=messages("accuracy_measured", accuracy=accuracy),
+        unseen=messages("images_unseen", n=split.n_test),
+        held_out=messages("images_held_out", n=split.n_test),
         metric="accuracy", higher_is_better=True)
     details.update(learning.integrity_details(accuracy, split, learning.plausibility_ceiling(exercise), True, "accuracy"))
     learning.grade_held_out(accuracy, float(params["accuracy_full_at"]), float(params["accuracy_zero_at"]),
-                            wording, details, record, hints=lambda: advice(predictions))
+                            wording, details, record, hints=lambda: advice(predictions, messages))
 
 
-def advice(predictions: metrics.Predictions) -> Msg:
-    hint = Msg("Mira la curva de pérdida: si aún baja al final, entrena más épocas; si la exactitud de "
-               "entrenamiento es alta y esta no, el modelo memoriza (menos parámetros o Dropout).",
-               "Look at the loss curve: if it still falls at the end, train for more epochs; if training "
-               "accuracy is high and this one is not, the model memorises (fewer parameters or Dropout).")
-    if predictions.note is not None:
-        return predictions.note + Msg(". ", ". ") + hint
-    return hint
+def advice(predictions: metrics.Predictions, messages: Catalogue) -> Msg:
+    hint = messages("hint_loss_curve")
+    return join([sentence(predictions.note), hint], " ") if predictions.note is not None else hint
 
 
 def test_trains_in_time(trained: Called, record: Recorder) -> None:

@@ -6,6 +6,8 @@ gets the training data and the held-out inputs, never the held-out labels.
 A metric below its full-points line fails with `score_fraction` in its details (the share
 of its points it still earns, from tfgrade.pack.metrics.partial_credit); both lines come from
 the exercise's `[params]` through the caller.
+Their words are in tfgrade/messages/learning.toml (`GRADER`); an exercise supplies its own
+nouns and measured metric (HeldOutWording) from its messages.toml.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tfgrade.checklib.wording import describe, es_decimals
+from tfgrade.catalogue import GRADER
+from tfgrade.checklib.phrases import fill
+from tfgrade.checklib.wording import describe
 from tfgrade.engine.proxy import CallInfo, StudentProxy
 from tfgrade.engine.returned import ModelHandle, ModelSpec, UnverifiableModel
 from tfgrade.engine.verdicts import Recorder, fail
@@ -58,25 +62,20 @@ def require_model(called: Called, describe_value: Callable[[Any], str] = describ
     name = called.function
     if not called.reported and isinstance(called.value, UnverifiableModel):
         called.reported = True
-        fail(es=called.value.msg.es, en=called.value.msg.en, expected="built-in Keras model",
-             found="unverifiable keras.Model")
+        fail(called.value.msg, expected="built-in Keras model", found="unverifiable keras.Model")
     if not called.reported:
         called.reported = True
-        fail(es=f"{name} debe devolver el keras.Model entrenado; devolvió {describe_value(called.value)}",
-             en=f"{name} must return the trained keras.Model; it returned {describe_value(called.value)}",
-             expected="keras.Model", found=describe_value(called.value))
-    fail(es=f"no evaluado: {name} no devolvió un modelo (ver la primera comprobación)",
-         en=f"not evaluated: {name} did not return a model (see the first check)")
+        found = describe_value(called.value)
+        fail(GRADER("learning_not_a_model", function=name, found=found), expected="keras.Model", found=found)
+    fail(GRADER("learning_no_model_not_evaluated", function=name))
 
 
 def check_compiled_before_fit(spec: ModelSpec, call: str, record: Recorder) -> None:
     """The trained model was compiled; `call` is the compile call to suggest."""
     if not spec.compiled:
-        fail(es=f"el modelo no está compilado: llama a {call} y después a model.fit(...)",
-             en=f"the model is not compiled: call {call} and then model.fit(...)",
-             expected="compiled", found="not compiled", layers=spec.summary_rows())
-    record(es=f"compilado con {spec.optimizer} y pérdida {spec.loss}",
-           en=f"compiled with {spec.optimizer} and loss {spec.loss}", layers=spec.summary_rows())
+        fail(GRADER("learning_not_compiled", call=call), expected="compiled", found="not compiled",
+             layers=spec.summary_rows())
+    record(GRADER("learning_compiled", optimizer=spec.optimizer, loss=spec.loss), layers=spec.summary_rows())
 
 
 # --------------------------------------------------------------------------- time and curves
@@ -94,8 +93,7 @@ def record_training_time(trained: Called, record: Recorder) -> None:
     """The "trains in time" check. The limit is enforced by the trusted side's clock (a call
     over it raises StudentError("timeout") in the fixture), and the time shown is that
     clock's: reaching here means the training function returned in time."""
-    record(es=es_decimals(f"{trained.function} tardó {trained.duration_s:.1f} s"),
-           en=f"{trained.function} took {trained.duration_s:.1f} s",
+    record(GRADER("learning_training_time", function=trained.function, seconds=trained.duration_s),
            duration_s=round(trained.duration_s, 3), self_reported_fit_calls=int(trained.events.get("fit", 0)),
            # The curves are the student's own training data: shown here, on a visible check.
            **(last_curves(trained.value.spec) if isinstance(trained.value, ModelHandle) else {}))
@@ -111,7 +109,7 @@ def convert_or_fail(convert: Callable[[npt.ArrayLike, int], metrics.Predictions]
     try:
         return convert(outputs, n_test)
     except metrics.PredictionShapeError as exc:
-        fail(es=exc.msg.es, en=exc.msg.en, expected=expected, found=list(np.shape(outputs)))
+        fail(exc.msg, expected=expected, found=list(np.shape(outputs)))
 
 
 def classification_details(spec: ModelSpec, split: datasets.Split, predictions: metrics.Predictions,
@@ -126,21 +124,17 @@ def classification_details(spec: ModelSpec, split: datasets.Split, predictions: 
 
 @dataclass(frozen=True)
 class HeldOutWording:
-    """How one held-out result reads; the check supplies its metric and its nouns."""
+    """How one held-out result reads; the check supplies its metric and its nouns (from its
+    messages.toml), the templates around them are learning.toml's."""
 
-    measured: Msg       # "exactitud 0.812" / "accuracy 0.812"
+    measured: Msg       # "exactitud 0,812" / "accuracy 0.812"
     unseen: Msg         # "332 pacientes que el modelo no había visto" / "332 patients the model had not seen"
     held_out: Msg       # "los 332 pacientes reservados" / "the 332 held-out patients"
     metric: str         # the metric in `expected`: "accuracy", "MAE"
     higher_is_better: bool  # accuracy: True ("≥", "desde"); an error: False ("≤", "hasta")
 
 
-PUBLIC_DATA = Msg(
-    "calificado con datos reservados públicos (el conjunto de prueba incluido): un modelo que los "
-    "memorice no se distingue de uno que aprende. Para un curso, usa un conjunto privado en "
-    "[datasets] del archivo del curso",
-    "graded on public held-out data (the bundled test split): a model that memorises it cannot be "
-    "told from one that learns. For a course, use a private set under [datasets] in the course file")
+PUBLIC_DATA = GRADER("learning_public_held_out")
 
 
 def plausibility_ceiling(exercise: Any) -> float | None:
@@ -160,13 +154,13 @@ PLAUSIBILITY_FILE = "plausibility.json"
 def integrity_details(value: float, split: datasets.Split, ceiling: float | None,
                       higher_is_better: bool, metric: str) -> dict[str, Any]:
     """Flags for the instructor (they change no score): graded on public data, and a metric
-    beyond what the data allows (memorised labels?)."""
+    beyond what the data allows (memorised labels?). Each is a message (Msg.to_json())."""
     out: dict[str, Any] = {}
     if split.public:
         out["public_held_out"] = PUBLIC_DATA.to_json()
     if ceiling is not None and math.isfinite(value) and (value > ceiling if higher_is_better else value < ceiling):
-        out["implausible"] = (f"{metric} {value:.4g} is beyond what this data allows ({'≤' if higher_is_better else '≥'} "
-                              f"{ceiling:.4g}, the reference solution plus a margin): check for leaked labels")
+        out["implausible"] = GRADER("learning_implausible", metric=metric, value=value, ceiling=ceiling,
+                                    sign="≤" if higher_is_better else "≥").to_json()
     return out
 
 
@@ -181,18 +175,13 @@ def grade_held_out(value: float, full_at: float, zero_at: float, wording: HeldOu
     fraction = metrics.partial_credit(value, full_at, zero_at)
     higher = wording.higher_is_better
     if fraction >= 1.0:
-        record(es=es_decimals(f"{wording.measured.es} en {wording.unseen.es} "
-                              f"(puntos completos {'desde' if higher else 'hasta'} {full_at:g})"),
-               en=f"{wording.measured.en} on {wording.unseen.en} "
-                  f"(full points {'from' if higher else 'up to'} {full_at:g})", **details)
+        record(fill(GRADER, "learning_held_out_full_from" if higher else "learning_held_out_full_up_to",
+                    measured=wording.measured, unseen=wording.unseen, full_at=full_at), **details)
         return
     full_sign, zero_sign = ("≥", "≤") if higher else ("≤", "≥")
-    hint = hints()
-    fail(es=es_decimals(f"{wording.measured.es} en {wording.held_out.es}; puntos completos con "
-                        f"{full_sign} {full_at:g}, 0 puntos con {zero_sign} {zero_at:g} "
-                        f"(obtienes el {fraction:.0%}). ") + hint.es,
-         en=f"{wording.measured.en} on {wording.held_out.en}; full points at {full_sign} {full_at:g}, "
-            f"0 points at {zero_sign} {zero_at:g} (you earn {fraction:.0%}). " + hint.en,
+    said = fill(GRADER, "learning_held_out_partial", measured=wording.measured, held_out=wording.held_out,
+                full_sign=full_sign, full_at=full_at, zero_sign=zero_sign, zero_at=zero_at, fraction=fraction)
+    fail(said + hints(),
          expected=f"{wording.metric} {full_sign} {full_at:g}",
          found=round(value, 4) if math.isfinite(value) else "inf", score_fraction=round(fraction, 4),
          **details)
