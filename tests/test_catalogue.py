@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tfgrade.catalogue import GRADER, Catalogue, fmt
-from tfgrade.checklib.wording import fill, framed, joined
+from tfgrade.checklib.phrases import fill, framed, joined
 from tfgrade.engine.validate import pack_problems
 from tfgrade.engine.verdicts import CheckFailed, fail
 from tfgrade.i18n import Msg

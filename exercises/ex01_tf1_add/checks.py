@@ -19,7 +19,7 @@ import pytest
 from tfgrade.catalogue import Catalogue
 from tfgrade.checking import fail
 from tfgrade.checklib import source as src
-from tfgrade.checklib.wording import fill, framed, joined
+from tfgrade.checklib.phrases import fill, framed, joined
 from tfgrade.i18n import Msg
 from tfgrade.specs import GraphSpec, GraphTensorSpec, ModelHandle, OpaqueValue, TensorValue
 

@@ -16,7 +16,8 @@ from tfgrade.catalogue import Catalogue
 from tfgrade.checking import Recorder, fail
 from tfgrade.checklib import keras_model
 from tfgrade.checklib.keras_model import Returned, model_spec
-from tfgrade.checklib.wording import joined, shape_text
+from tfgrade.checklib.phrases import joined
+from tfgrade.checklib.wording import shape_text
 from tfgrade.i18n import Msg
 
 

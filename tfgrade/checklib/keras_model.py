@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tfgrade.catalogue import GRADER
-from tfgrade.checklib.wording import framed, joined
+from tfgrade.checklib.phrases import framed, joined
 from tfgrade.engine.returned import LayerSpec, ModelHandle, ModelSpec, OpaqueValue, UnverifiableModel
 from tfgrade.engine.verdicts import Recorder, fail
 from tfgrade.i18n import Msg

@@ -8,7 +8,8 @@ twice, once per language.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from tfgrade.catalogue import Catalogue, fmt
@@ -46,3 +47,18 @@ def sentence(msg: Msg) -> Msg:
     """The message as a sentence of its own: with a full stop at its end (a note that a
     helper wrote without one, put before the hints)."""
     return Msg(msg.es.rstrip(".") + ".", msg.en.rstrip(".") + ".", key=msg.key)
+
+
+def joined(parts: Sequence[Msg], sep: str = "; ") -> Msg:
+    """Several problems told in one message. It keeps the first problem's key: a test or a
+    report names what is wrong (what to fix first), not how the sentence is put together."""
+    if not parts:
+        raise ValueError("joined() needs at least one message")
+    return Msg(sep.join(p.es for p in parts), sep.join(p.en for p in parts), key=parts[0].key)
+
+
+def framed(catalogue: Catalogue, key: str, problems: Msg, /, **values: Any) -> Msg:
+    """`problems` inside the entry `key` (its `{problems}` placeholder: "layer {position}:
+    {problems}", "{problems}. Expected {call}"); the result keeps the problems' key."""
+    msg = fill(catalogue, key, problems=problems, **values)
+    return replace(msg, key=problems.key or key)
