@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ from tfgrade.wire import values
 from tfgrade.wire.messages import Init, Loaded, Reply, VerifyRequest
 
 VERIFY_TIMEOUT_S = 120.0
+STUDENT_COMPUTATION = frozenset({"predict", "run_graph", "run_traced"})
 
 
 class VerifierRefused(Exception):
@@ -47,6 +49,10 @@ class Verifier:
     _child: SandboxChild | None = None
     _models: dict[str, int] = field(default_factory=dict)     # archive sha256 -> handle
     spawns: int = 0
+    # Time this process spent executing the student's own computation (predicting with the
+    # student's model, running the student's graphs), on the trusted clock: it used to run in
+    # the student's child, and it is the student's time, not the grader's.
+    artifact_time_s: float = 0.0
 
     def _ensure(self) -> SandboxChild:
         if self._child is not None and self._child.alive:
@@ -66,6 +72,7 @@ class Verifier:
     def request(self, req: VerifyRequest, arrays: list[np.ndarray] | tuple[np.ndarray, ...] = (),
                 timeout: float | None = None) -> Any:
         child = self._ensure()
+        start = time.monotonic()
         try:
             raw = child.request(req.to_header(), arrays, timeout or self.timeout_s)
             reply = Reply.from_header(raw.header)
@@ -75,6 +82,9 @@ class Verifier:
             raise VerifierRefused(f"the clean process stopped ({died.reason})") from None
         except ProtocolError as exc:
             raise VerifierRefused(f"the clean process sent an unreadable reply ({exc.detail})") from None
+        finally:
+            if req.op in STUDENT_COMPUTATION:
+                self.artifact_time_s += time.monotonic() - start
         if not reply.ok:
             message = reply.error.message[:1000] if reply.error is not None else ""
             if reply.error is not None and reply.error.kind == "refused":

@@ -204,6 +204,7 @@ class StudentProxy:
             self._child = None
         if self._verifier is not None:
             self._verifier.close()
+            self.student_time_s += self._verifier.artifact_time_s
             self._verifier = None
 
     @property

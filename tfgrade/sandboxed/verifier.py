@@ -98,6 +98,7 @@ class Verifier:
     def __init__(self) -> None:
         self.models: dict[int, Any] = {}
         self.graphs: dict[int, Any] = {}
+        self.sessions: dict[int, Any] = {}
 
     # -- Keras archives -------------------------------------------------------------------
     def load_model(self, archive: np.ndarray) -> dict[str, Any]:
@@ -179,9 +180,13 @@ class Verifier:
 
         graph = self.graphs[gid]
         try:
-            with tf.compat.v1.Session(graph=graph) as session:
-                feed = {graph.get_tensor_by_name(name): value for name, value in feeds.items()}
-                out = session.run(graph.get_tensor_by_name(fetch), feed_dict=feed)
+            # One Session per graph, kept for the next value check (a Session costs more to
+            # open than the slide's addition costs to run); the process ends with the exercise.
+            session = self.sessions.get(gid)
+            if session is None:
+                session = self.sessions[gid] = tf.compat.v1.Session(graph=graph)
+            feed = {graph.get_tensor_by_name(name): value for name, value in feeds.items()}
+            out = session.run(graph.get_tensor_by_name(fetch), feed_dict=feed)
         except Exception as exc:  # noqa: BLE001 - the student's graph does not run
             raise VerifyError(f"{type(exc).__name__}: {str(exc)[:300]}") from None
         return np.asarray(out)

@@ -56,11 +56,25 @@ def main(ctl_fd: int) -> None:
 
     ctl = socket.socket(fileno=ctl_fd)
     children: set[int] = set()
+    # A child's exit wakes the loop at once (SIGCHLD → wakeup pipe): the worker waits for
+    # that report when it closes a child, so a polling interval would be paid per child.
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
     _send(ctl, {"op": "ready", "pid": os.getpid()})
     while True:
-        readable, _, _ = select.select([ctl], [], [], 0.1)
+        watched: list[Any] = [ctl, wake_r]
+        readable, _, _ = select.select(watched, [], [], 1.0)
+        if wake_r in readable:
+            try:
+                while os.read(wake_r, 512):
+                    pass
+            except BlockingIOError:
+                pass
         _reap(ctl, children)
-        if not readable:
+        if ctl not in readable:
             continue
         try:
             data, fds, _, _ = socket.recv_fds(ctl, 65536, 3)
@@ -82,6 +96,10 @@ def main(ctl_fd: int) -> None:
         pid = os.fork()
         if pid == 0:
             try:
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                os.close(wake_r)
+                os.close(wake_w)
                 ctl.close()
                 child.attach_and_run(*fds)
             finally:
