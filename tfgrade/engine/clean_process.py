@@ -1,7 +1,7 @@
 """The trusted side's handle on the clean process (tfgrade.sandboxed.verifier).
 
-One verifier per (student, exercise), owned by that exercise's StudentProxy and closed with
-it. It is a child of the same zygote as the student's child and isolated the same way, but
+One verifier per student in a class run (`Grader.grade_student` owns it), one per exercise
+in a single-file run (the exercise's StudentProxy owns it). It is a child of the same zygote as the student's child and isolated the same way, but
 its init frame carries no source: it never runs a line of student code. Lifetime, and why
 it cannot be abused: a fork from the zygote costs tens of milliseconds (see
 benchmarks/README.md), so each student's artifacts get a verifier of their own. A hostile

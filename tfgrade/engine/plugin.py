@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tfgrade.catalogue import GRADER, Catalogue
+from tfgrade.engine.clean_process import Verifier
 from tfgrade.engine.proxy import StudentError, StudentProxy
 from tfgrade.engine.results import CheckResult, CheckStatus, ErrorInfo, ExerciseResult
 from tfgrade.engine.verdicts import CheckFailed, NotApplicable, Recorder
@@ -255,12 +256,13 @@ def exercise_budget_s(limits: ExerciseLimits) -> float:
 
 def grade_exercise(course: Course, exercise: Exercise, source: SourceFile, sandbox: Sandbox, *,
                    include_hidden: bool, source_label: str, workdir: str = "/tmp",
-                   audit: bool = False) -> tuple[ExerciseResult, StudentProxy]:
+                   audit: bool = False, verifier: Verifier | None = None) -> tuple[ExerciseResult, StudentProxy]:
     limits = course.limits_for(exercise)
     proxy = StudentProxy(sandbox=sandbox, module=exercise.id, filename=f"{exercise.id}.py",
                          source=source.text, seed=course.seed, call_timeout_s=limits.call_timeout_s,
                          train_timeout_s=limits.train_timeout_s, workdir=workdir, audit=audit,
-                         memory_mb=limits.memory_mb, budget_s=exercise_budget_s(limits))
+                         memory_mb=limits.memory_mb, budget_s=exercise_budget_s(limits),
+                         shared_verifier=verifier)
     start = time.monotonic()
     try:
         plugin = run_checks(exercise, proxy, include_hidden)

@@ -133,6 +133,8 @@ class StudentProxy:
     wall_s: float = 0.0                     # trusted clock: time spent waiting on the student's child
     _timed_out: dict[str, StudentError] = field(default_factory=dict)
     _verifier: Verifier | None = None
+    shared_verifier: Verifier | None = None   # the student's clean process, owned by the caller
+    _artifact_start: float = 0.0
     _budget_error: StudentError | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -203,8 +205,9 @@ class StudentProxy:
             self._collect_output(self._child)
             self._child = None
         if self._verifier is not None:
-            self._verifier.close()
-            self.student_time_s += self._verifier.artifact_time_s
+            if self._verifier is not self.shared_verifier:
+                self._verifier.close()
+            self.student_time_s += self._verifier.artifact_time_s - self._artifact_start
             self._verifier = None
 
     @property
@@ -320,9 +323,15 @@ class StudentProxy:
     # -- the clean process --------------------------------------------------------------------
     @property
     def verifier(self) -> Verifier:
+        """The clean process: the student's own (shared by their exercises, see
+        `Grader.grade_student`) when given, else one for this exercise alone."""
         if self._verifier is None:
-            self._verifier = Verifier(self.sandbox, timeout_s=max(self.call_timeout_s, 30.0),
-                                      memory_mb=self.memory_mb, workdir=self.workdir)
+            if self.shared_verifier is not None:
+                self._verifier = self.shared_verifier
+            else:
+                self._verifier = Verifier(self.sandbox, timeout_s=max(self.call_timeout_s, 30.0),
+                                          memory_mb=self.memory_mb, workdir=self.workdir)
+            self._artifact_start = self._verifier.artifact_time_s
         return self._verifier
 
     def trace(self, name: str, *args: Any, **kwargs: Any) -> TracedFunction:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tfgrade import __version__
+from tfgrade.engine.clean_process import Verifier
 from tfgrade.engine.plugin import grade_exercise, missing_result, not_graded, unreadable_result
 from tfgrade.engine.proxy import GraderBuiltinError, StudentError, StudentProxy
 from tfgrade.engine.results import (
@@ -178,7 +179,8 @@ class Grader:
                 probe.close()
         return requirements.lacking(exercise, self._devices)
 
-    def grade_file(self, exercise: Exercise, path: Path | None, label: str | None = None) -> ExerciseResult:
+    def grade_file(self, exercise: Exercise, path: Path | None, label: str | None = None,
+                   verifier: Verifier | None = None) -> ExerciseResult:
         """The exercise's result, with the requirement rule (`pack.requirements`) applied
         alike to a graded, a missing and an unreadable file."""
         if path is None:
@@ -192,18 +194,24 @@ class Grader:
             else:
                 result, _ = grade_exercise(self.course, exercise, source, self.sandbox,
                                            include_hidden=self.include_hidden, source_label=label,
-                                           workdir=self.workdir)
+                                           workdir=self.workdir, verifier=verifier)
         return requirements.apply(result, exercise, self.missing_features(exercise))
 
     def grade_student(self, student: StudentFiles, progress: Callable[[str], None] | None = None) -> SubmissionResult:
         start = time.monotonic()
         results = []
-        for exercise in self.course.exercises:
-            path = student.files.get(exercise.id)
-            if progress:
-                progress(exercise.id)
-            label = clean_text(str(path.relative_to(student.folder))) if path else None
-            results.append(self.grade_file(exercise, path, label))
+        # One clean process per student, shared by their exercises: it only ever holds this
+        # student's artifacts and dies with their grading (docs/ARCHITECTURE.md).
+        verifier = Verifier(self.sandbox, workdir=self.workdir)
+        try:
+            for exercise in self.course.exercises:
+                path = student.files.get(exercise.id)
+                if progress:
+                    progress(exercise.id)
+                label = clean_text(str(path.relative_to(student.folder))) if path else None
+                results.append(self.grade_file(exercise, path, label, verifier))
+        finally:
+            verifier.close()
         return SubmissionResult(
             student=student.name, exercises=tuple(results), isolation=self.isolation,  # type: ignore[arg-type]
             tool_version=__version__, graded_at=datetime.now(UTC).isoformat(timespec="seconds"),
