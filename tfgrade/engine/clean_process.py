@@ -1,12 +1,12 @@
 """The trusted side's handle on the clean process (tfgrade.sandboxed.verifier).
 
 One verifier per student in a class run (`Grader.grade_student` owns it), one per exercise
-in a single-file run (the exercise's StudentProxy owns it). It is a child of the same zygote as the student's child and isolated the same way, but
-its init frame carries no source: it never runs a line of student code. Lifetime, and why
-it cannot be abused: a fork from the zygote costs tens of milliseconds (see
-benchmarks/README.md), so each student's artifacts get a verifier of their own. A hostile
+in a single-file run (the exercise's StudentProxy owns it). It is a child of the same
+zygote as the student's child and isolated the same way, but its init frame carries no
+source: it never runs a line of student code. Why that lifetime cannot be abused: a hostile
 archive that somehow broke Keras's loader would reach only a process that holds that same
-student's artifacts, is killed when the exercise ends, and never sees another student.
+student's artifacts, is killed when that student's grading ends, and never sees another
+student (docs/ARCHITECTURE.md, "The clean process").
 
 What it answers is trusted; what fails in it because of the student's artifact (a model
 that cannot be loaded, a graph that does not run) is a `VerifierRefused`, told to the
