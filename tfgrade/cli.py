@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING, TextIO
 
 from tfgrade import __version__
 from tfgrade.bench import bench_parser
-from tfgrade.errors import TfgradeError
+from tfgrade.errors import TfgradeError, UnknownExercise
 from tfgrade.i18n import LANGS, Lang, Msg, default_lang
-from tfgrade.runners.config import ISOLATION_LEVELS, RunConfig
+from tfgrade.setup_check import require_python
 
+# Nothing imported above needs Python 3.11 (runners.config does: tomllib), so that an older
+# interpreter gets setup_check's one line rather than a traceback.
 if TYPE_CHECKING:
     from tfgrade.pack.course import Course
+    from tfgrade.runners.config import RunConfig
     from tfgrade.runners.dask_cluster import DaskRunner
     from tfgrade.runners.local import LocalPool
 
@@ -29,6 +32,8 @@ def _say(msg: Msg, lang: Lang, file: TextIO | None = None) -> None:
 
 def _config(args: argparse.Namespace) -> RunConfig:
     """The run's configuration (course, isolation, workers, language): runners.config."""
+    from tfgrade.runners.config import RunConfig
+
     return RunConfig.from_args(args)
 
 
@@ -92,22 +97,37 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """A student's self-check (visible checks only). A set-up problem (TensorFlow missing or
+    broken, a file name that matches no exercise) is one line with its fix and exit status 2
+    (tfgrade.setup_check), never an internal error per check."""
+    from tfgrade import setup_check
     from tfgrade.reports.terminal import render_exercise
 
-    config = _config(args)                  # a self-check: visible checks only
+    config = _config(args)
     course = config.course
     pairs = []
     for name in args.files:
         path = Path(name)
-        pairs.append((course.exercise_for_file(path), path))
+        try:
+            pairs.append((course.exercise_for_file(path), path))
+        except UnknownExercise:
+            raise UnknownExercise(setup_check.unknown_file(path.name, course.ids)) from None
+    setup_check.require_tensorflow()
     grader = config.grader()
     all_passed = True
+    probed = False
     try:
+        setup_check.require_sandbox(grader.sandbox)
         for ex, path in pairs:
             start = time.monotonic()
             if not path.exists():
                 raise TfgradeError(Msg(f"no existe el archivo {path}", f"file {path} does not exist"))
             result = grader.grade_file(ex, path)
+            if not probed and setup_check.sandbox_suspect(result):
+                probed = True                   # TensorFlow imports but cannot run an op?
+                problem = setup_check.probe_tensorflow()
+                if problem is not None:
+                    raise TfgradeError(problem)
             print(render_exercise(result, args.lang, grader.isolation))
             print(f"({time.monotonic() - start:.1f} s)\n")
             all_passed &= all(c.status in ("passed", "not_applicable") for c in result.checks)
@@ -291,6 +311,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from tfgrade.runners.config import ISOLATION_LEVELS
+
     parser = argparse.ArgumentParser(prog="tfgrade", description="TensorFlow 2 course grader / calificador")
     parser.add_argument("--version", action="version", version=f"tfgrade {__version__}")
     common = argparse.ArgumentParser(add_help=False)
@@ -353,7 +375,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _lang_in(argv: Sequence[str]) -> Lang:
+    """`--lang` read before the parser exists (which needs Python 3.11), else the default."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--lang="):
+            value = arg[len("--lang="):]
+        else:
+            continue
+        if value in LANGS:
+            return "en" if value == "en" else "es"
+    return default_lang()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        require_python()                    # before anything that needs Python 3.11
+    except TfgradeError as exc:
+        print(f"tfgrade: {exc.text(_lang_in(list(sys.argv[1:] if argv is None else argv)))}", file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
