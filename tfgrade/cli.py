@@ -92,6 +92,10 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    if getattr(args, "watch", False):       # --watch: one warm sandbox, re-checked on each save
+        from tfgrade.watch import cmd_watch
+
+        return cmd_watch(args)
     from tfgrade.reports.terminal import render_exercise
 
     config = _config(args)                  # a self-check: visible checks only
@@ -312,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", parents=[common], help="self-check: visible checks only")
     p.add_argument("files", nargs="+")
+    p.add_argument("--watch", action="store_true", help="re-check each file when it is saved (Ctrl-C to stop)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("grade", parents=[common], help="grade a class: SUBMISSIONS/<student>/<id>.py")
