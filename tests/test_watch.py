@@ -131,3 +131,12 @@ def test_watch_rechecks_on_save_and_stops_clean(tmp_path: Path, interrupt: str) 
     while still_running(tree) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert still_running(tree) == [], f"left running after the interrupt: {still_running(tree)}"
+
+
+def test_a_file_that_is_no_exercise_is_refused_before_any_sandbox(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from tfgrade.cli import main
+
+    (tmp_path / "notes.py").write_text("x = 1\n")
+    assert main(["check", "--watch", str(tmp_path / "notes.py"), "--lang", "en"]) == 2
+    assert "matches no exercise" in capsys.readouterr().err

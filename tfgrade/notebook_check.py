@@ -187,15 +187,14 @@ _LOCK = threading.Lock()
 
 
 def _grader(isolation: str = "auto") -> tuple[RunConfig, Grader]:
-    """One Grader per (pack, course file, isolation) for this kernel: the sandbox's zygote
+    """One Grader per (pack, isolation) for this kernel: the sandbox's zygote
     imports TensorFlow once, and later checks only fork."""
     from tfgrade.runners.config import RunConfig
 
-    key = (os.environ.get("TFGRADE_PACK", ""), os.environ.get("TFGRADE_COURSE", ""), isolation)
+    key = (os.environ.get("TFGRADE_PACK", ""), isolation)      # the pack: $TFGRADE_PACK or the bundled one
     with _LOCK:
         if key not in _GRADERS:
-            config = RunConfig.from_args({"command": "check", "isolation": isolation,
-                                          "course": os.environ.get("TFGRADE_COURSE") or None})
+            config = RunConfig.from_args({"command": "check", "isolation": isolation})
             _GRADERS[key] = (config, config.grader())
             if len(_GRADERS) == 1:
                 atexit.register(close)

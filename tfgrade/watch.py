@@ -23,13 +23,15 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 from tfgrade.catalogue import GRADER
-from tfgrade.errors import TfgradeError
-from tfgrade.i18n import Lang, Msg
+from tfgrade.i18n import Lang
 from tfgrade.pack.course import Exercise
 from tfgrade.runners.config import RunConfig
 
 if TYPE_CHECKING:
+    import argparse
+
     from tfgrade.engine.results import ExerciseResult
+    from tfgrade.runners.batch import Grader
 
 POLL_S = 0.2
 SETTLE_S = 0.05          # a save is read once its stamp has stayed the same this long
@@ -67,7 +69,7 @@ def settled(path: Path, sleep: Callable[[float], None] = time.sleep) -> Stamp:
 class Watched:
     exercise: Exercise
     path: Path
-    seen: Stamp = None
+    seen: Stamp = (-1, -1, -1)      # never a real stamp: the first pass checks every file
     table: str = ""
 
 
@@ -107,17 +109,19 @@ def watch(config: RunConfig, files: Sequence[str | Path], out: TextIO | None = N
         raise KeyboardInterrupt
 
     previous = {signum: signal.signal(signum, on_signal) for signum in STOP_SIGNALS}
-    grader = config.grader()
+    grader: Grader | None = None
     try:
+        grader = live = config.grader()
+
         def graded(item: Watched) -> ExerciseResult:
-            return grader.grade_file(item.exercise, item.path)
+            return live.grade_file(item.exercise, item.path)
 
         while not stopping:
             changed = [item for item in items if stamp(item.path) != item.seen]
             if changed:
                 for item in changed:
                     item.seen = settled(item.path)
-                    _render(config, item, grader.isolation, graded)
+                    _render(config, item, live.isolation, graded)
                     if stopping:
                         break
                 if stopping:
@@ -130,7 +134,8 @@ def watch(config: RunConfig, files: Sequence[str | Path], out: TextIO | None = N
         pass
     finally:
         try:
-            grader.close()
+            if grader is not None:
+                grader.close()
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
@@ -138,14 +143,6 @@ def watch(config: RunConfig, files: Sequence[str | Path], out: TextIO | None = N
     return 0
 
 
-def cmd_watch(args: object) -> int:
-    """`tfgrade check --watch`: the CLI's entry point (a RunConfig from its arguments)."""
-    import argparse
-
-    assert isinstance(args, argparse.Namespace)
-    config = RunConfig.from_args(args)
-    for name in args.files:
-        config.course.exercise_for_file(Path(name))      # an unknown file name: one clear error now
-    if not args.files:
-        raise TfgradeError(Msg("no hay archivos que vigilar", "no files to watch"))
-    return watch(config, args.files)
+def cmd_watch(args: argparse.Namespace) -> int:
+    """`tfgrade check --watch FILE…`: the CLI's entry point (a RunConfig from its arguments)."""
+    return watch(RunConfig.from_args(args), args.files)
