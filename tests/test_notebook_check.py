@@ -11,10 +11,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from test_watch import still_running
 
 from tfgrade.engine.results import CheckResult, ExerciseResult
 from tfgrade.i18n import Msg
@@ -147,9 +149,16 @@ def _outputs(cell: Any, mime: str) -> str:
     return "\n".join(parts)
 
 
+# The last cell of a notebook: the processes under the kernel (the warm sandbox), as JSON.
+TREE_CELL = ("import json, os, sys\n"
+             f"sys.path.insert(0, {str(ROOT / 'tests')!r})\n"
+             "from test_watch import descendants\n"
+             "print('TREE=' + json.dumps(descendants(os.getpid())))")
+
+
 @needs_kernel
 def test_the_magic_grades_the_cells_run_so_far(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    nb = _run_notebook([SOLUTION, "%load_ext tfgrade", "%tfgrade check ex02_sequential --lang en"],
+    nb = _run_notebook([SOLUTION, "%load_ext tfgrade", "%tfgrade check ex02_sequential --lang en", TREE_CELL],
                        tmp_path, monkeypatch)
     check = nb.cells[2]
     html = _outputs(check, "text/html")
@@ -158,6 +167,14 @@ def test_the_magic_grades_the_cells_run_so_far(tmp_path: Path, monkeypatch: pyte
     assert "10/10" in html and "Compiled with RMSprop" in html, html
     assert "Has two Dense layers" in html            # --lang en, although the kernel's default is es
     assert "load_ext" not in html and "tfgrade check" not in html, html   # no warning about them
+    # the sandbox stayed warm in the kernel, and left with it when the kernel shut down
+    line = next(x for x in _outputs(nb.cells[3], "stream").splitlines() if x.startswith("TREE="))
+    tree = {int(pid): start for pid, start in json.loads(line[len("TREE="):]).items()}
+    assert tree, "the warm sandbox should run under the kernel"
+    deadline = time.monotonic() + 15
+    while still_running(tree) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert still_running(tree) == []
 
 
 @needs_kernel
