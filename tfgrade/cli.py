@@ -101,6 +101,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     broken, a file name that matches no exercise) is one line with its fix and exit status 2
     (tfgrade.setup_check), never an internal error per check."""
     from tfgrade import setup_check
+
+    if getattr(args, "watch", False):       # --watch: one warm sandbox, re-checked on each save
+        from tfgrade.watch import cmd_watch
+
+        setup_check.require_tensorflow()
+        return cmd_watch(args)
     from tfgrade.reports.terminal import render_exercise
 
     config = _config(args)
@@ -334,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", parents=[common], help="self-check: visible checks only")
     p.add_argument("files", nargs="+")
+    p.add_argument("--watch", action="store_true", help="re-check each file when it is saved (Ctrl-C to stop)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("grade", parents=[common], help="grade a class: SUBMISSIONS/<student>/<id>.py")
