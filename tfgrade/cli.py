@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from tfgrade.pack.course import Course
     from tfgrade.runners.dask_cluster import DaskRunner
     from tfgrade.runners.local import LocalPool
+    from tfgrade.supervisor import Sandbox
 
 
 def _say(msg: Msg, lang: Lang, file: TextIO | None = None) -> None:
@@ -91,16 +92,34 @@ def cmd_start(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    from tfgrade.reports.terminal import render_exercise
+def _start_sandbox(config: RunConfig, lang: Lang) -> Sandbox:
+    """The sandbox side started first (the zygote, or the portable path's first child), so
+    that its TensorFlow import overlaps the trusted side's own imports and setup; what is
+    off at this level is said before anything runs."""
+    from tfgrade.supervisor import protections_off
 
+    sandbox = config.sandbox()
+    for line in protections_off(sandbox.plan.level):
+        _say(line, lang, sys.stderr)
+    return sandbox
+
+
+def cmd_check(args: argparse.Namespace) -> int:
     config = _config(args)                  # a self-check: visible checks only
-    course = config.course
-    pairs = []
-    for name in args.files:
-        path = Path(name)
-        pairs.append((course.exercise_for_file(path), path))
-    grader = config.grader()
+    sandbox = _start_sandbox(config, args.lang)
+    try:
+        from tfgrade.reports.terminal import render_exercise
+        from tfgrade.runners.batch import Grader
+
+        course = config.course
+        pairs = []
+        for name in args.files:
+            path = Path(name)
+            pairs.append((course.exercise_for_file(path), path))
+        grader = Grader(course, sandbox, config.include_hidden)
+    except BaseException:
+        sandbox.close()
+        raise
     all_passed = True
     try:
         for ex, path in pairs:
