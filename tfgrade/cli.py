@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from tfgrade.runners.config import RunConfig
     from tfgrade.runners.dask_cluster import DaskRunner
     from tfgrade.runners.local import LocalPool
+    from tfgrade.supervisor import Sandbox
 
 
 def _say(msg: Msg, lang: Lang, file: TextIO | None = None) -> None:
@@ -96,6 +97,18 @@ def cmd_start(args: argparse.Namespace) -> int:
     return 0
 
 
+def _start_sandbox(config: RunConfig, lang: Lang) -> Sandbox:
+    """The sandbox side started first (the zygote, or the portable path's first child), so
+    that its TensorFlow import overlaps the trusted side's own imports and setup; what is
+    off at this level is said before anything runs."""
+    from tfgrade.supervisor import protections_off
+
+    sandbox = config.sandbox()
+    for line in protections_off(sandbox.plan.level):
+        _say(line, lang, sys.stderr)
+    return sandbox
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """A student's self-check (visible checks only). A set-up problem (TensorFlow missing or
     broken, a file name that matches no exercise) is one line with its fix and exit status 2
@@ -107,19 +120,25 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         setup_check.require_tensorflow()
         return cmd_watch(args)
-    from tfgrade.reports.terminal import render_exercise
-
     config = _config(args)
-    course = config.course
-    pairs = []
-    for name in args.files:
-        path = Path(name)
-        try:
-            pairs.append((course.exercise_for_file(path), path))
-        except UnknownExercise:
-            raise UnknownExercise(setup_check.unknown_file(path.name, course.ids)) from None
-    setup_check.require_tensorflow()
-    grader = config.grader()
+    setup_check.require_tensorflow()        # cheap, before anything starts
+    sandbox = _start_sandbox(config, args.lang)
+    try:
+        from tfgrade.reports.terminal import render_exercise
+        from tfgrade.runners.batch import Grader
+
+        course = config.course
+        pairs = []
+        for name in args.files:
+            path = Path(name)
+            try:
+                pairs.append((course.exercise_for_file(path), path))
+            except UnknownExercise:
+                raise UnknownExercise(setup_check.unknown_file(path.name, course.ids)) from None
+        grader = Grader(course, sandbox, config.include_hidden)
+    except BaseException:
+        sandbox.close()
+        raise
     all_passed = True
     probed = False
     try:

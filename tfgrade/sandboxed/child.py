@@ -1,7 +1,9 @@
 """The sandbox child: isolates itself, loads the student's file, answers calls as data.
 
-Started either as a fork of the zygote (Linux) or as a fresh process (`python -m
-tfgrade.sandboxed.child FD`). Its first frame on the channel is `init`; everything before the
+Started as a fork of the zygote (Linux), as a fresh process (`python -m
+tfgrade.sandboxed.child FD`, Linux without the zygote), or on the portable path as a spawned
+process that connects back over loopback TCP (`python -m tfgrade.sandboxed.child --connect
+127.0.0.1:PORT`, token on stdin: Windows, macOS, `TFGRADE_PORTABLE=1`). Its first frame on the channel is `init`; everything before the
 student's code runs (isolation, limits, seeds, thread counts, instrumentation) happens here.
 """
 
@@ -17,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from tfgrade.sandboxed import confine
+from tfgrade.sandboxed import channel, confine
+from tfgrade.sandboxed.channel import Chan
 from tfgrade.wire import framing as protocol
 from tfgrade.wire import values
 from tfgrade.wire.messages import Builtin, Call, Init, Loaded, Reply, Trace, WireError, student_request
@@ -48,7 +51,7 @@ def _bad_value(exc_type: str, message: str) -> Reply:
 
 
 class Service:
-    def __init__(self, init: Init, chan: int) -> None:
+    def __init__(self, init: Init, chan: Chan) -> None:
         from tfgrade.sandboxed.export import Describer
 
         self.init = init
@@ -65,9 +68,9 @@ class Service:
                 pass
         arrays = self.describer.arrays
         try:
-            protocol.send(self.chan, message.to_header(), arrays)
+            channel.send(self.chan, message.to_header(), arrays)
         except protocol.ProtocolError as exc:
-            protocol.send(self.chan, _bad_value("ProtocolError", exc.detail).to_header())
+            channel.send(self.chan, _bad_value("ProtocolError", exc.detail).to_header())
         self.describer.reset_arrays()
 
     def load(self) -> None:
@@ -149,7 +152,7 @@ class Service:
 
     def serve(self) -> None:
         self.load()
-        read = protocol.fd_reader(self.chan)
+        read = channel.reader(self.chan)
         while True:
             try:
                 frame = protocol.read_frame(read)
@@ -197,15 +200,16 @@ def _workdir(plan: SandboxPlan, init: Init) -> None:
     os.chdir(path)
 
 
-def run(chan: int) -> None:
+def run(chan: Chan) -> None:
     """Everything the child does after it owns the channel. Never returns."""
     code = 0
     try:
-        frame = protocol.read_frame(protocol.fd_reader(chan))
+        frame = protocol.read_frame(channel.reader(chan))
         init = Init.from_header(frame.header)
         plan = init.plan
         assert plan is not None        # from_header requires it
         if plan.level != "basic":
+            assert isinstance(chan, int)    # the namespace levels are forked children
             confine.enter_namespaces(plan)
             pid = os.fork()
             if pid:
@@ -271,13 +275,61 @@ def _wait_and_mirror(pid: int) -> None:
     os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
 
 
-if __name__ == "__main__":
-    # Fresh-process mode: channel on argv[1], stdout/stderr already the capture pipes.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    # Importing numpy may already have started BLAS threads, and unshare(CLONE_NEWUSER)
-    # refuses a multi-threaded process (EINVAL): do the rest in a fork, which has one
-    # thread, exactly as a child of the zygote does.
-    chan_fd = int(sys.argv[1])
+def _quiet_import() -> None:
+    """What the zygote imports once, imported before the channel is offered, so that the
+    supervisor's deadlines start when this child is ready. TensorFlow's own import noise
+    is not the student's output: stdout and stderr point at the null device meanwhile (a
+    failure is still told: they are restored before the exception travels on)."""
+    saved = os.dup(1), os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    try:
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
+
+        import tfgrade.sandboxed.export  # noqa: F401
+        import tfgrade.sandboxed.instrument  # noqa: F401
+        import tfgrade.sandboxed.verify_service  # noqa: F401
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, null):
+            os.close(fd)
+
+
+def portable_main(address: str) -> None:
+    """The portable path (Windows, macOS, `TFGRADE_PORTABLE=1`): a spawned process, no fork,
+    no descriptor passing. The supervisor listens on a loopback port for one connection and
+    wrote a one-time token on our stdin; we import TensorFlow, connect, prove the token,
+    and then speak the wire over that socket. Uses nothing POSIX-only: the level is `basic`
+    (no namespaces) and the limits that need `resource` are skipped where it is missing."""
+    import socket
+
+    token = sys.stdin.readline().strip()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    confine.die_with_parent()
+    code = 72
+    try:
+        _quiet_import()
+        host, _, port = address.rpartition(":")
+        sock = socket.create_connection((host, int(port)), timeout=60)
+        sock.settimeout(None)
+        sock.sendall(token.encode("ascii") + b"\n")
+    except BaseException:  # noqa: BLE001 - say why on stderr (the supervisor keeps it), then die
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(code)
+    run(sock)
+
+
+def _fresh_process_main(chan_fd: int) -> None:
+    """Fresh-process mode on Linux: channel on argv[1], stdout/stderr already the capture
+    pipes. Importing numpy may already have started BLAS threads, and
+    unshare(CLONE_NEWUSER) refuses a multi-threaded process (EINVAL): do the rest in a
+    fork, which has one thread, exactly as a child of the zygote does."""
     child_pid = os.fork()
     if child_pid == 0:
         try:
@@ -288,3 +340,11 @@ if __name__ == "__main__":
     for fd in (0, 1, 2):
         os.close(fd)
     _wait_and_mirror(child_pid)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if len(sys.argv) == 3 and sys.argv[1] == "--connect":
+        portable_main(sys.argv[2])
+    else:
+        _fresh_process_main(int(sys.argv[1]))

@@ -6,6 +6,9 @@ Facts this relies on (see docs/ARCHITECTURE.md): RLIMIT_AS breaks TensorFlow, so
 capped with RLIMIT_DATA plus an RSS watchdog on the trusted side; RLIMIT_CPU counts every
 thread, so it is only a backstop beside the wall-clock timeout; a pid namespace (not killpg)
 is what catches a double-forked escapee.
+
+POSIX-only modules (`resource`) are imported where they are used, never at import: the
+portable path (Windows) imports this module and only skips what it cannot do.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import ctypes
 import errno
 import functools
 import os
-import resource
 import signal
 import sys
 
@@ -202,6 +204,13 @@ def finish_namespaces() -> None:
 
 
 def apply_limits(limits: Limits, in_userns: bool) -> None:
+    """RLIMITs where the platform has them (not on Windows: there the wall clock and the
+    trusted side's memory watchdog are the limits)."""
+    try:
+        import resource
+    except ImportError:
+        return
+
     def setl(which: int, soft: int, hard: int | None = None) -> None:
         try:
             resource.setrlimit(which, (soft, soft if hard is None else hard))
@@ -222,6 +231,8 @@ def apply_limits(limits: Limits, in_userns: bool) -> None:
 
 
 def die_with_parent() -> None:
+    if not sys.platform.startswith("linux"):
+        return
     try:
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except OSError:

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from tfgrade.sandboxed import channel
+from tfgrade.sandboxed.channel import Chan
 from tfgrade.sandboxed.export import Describer
 from tfgrade.sandboxed.verifier import Verifier, VerifyError, matmul_seconds
 from tfgrade.wire import framing as protocol
@@ -24,14 +26,14 @@ from tfgrade.wire.messages import Loaded, Reply, VerifyRequest, WireError
 
 
 class VerifyService:
-    def __init__(self, chan: int) -> None:
+    def __init__(self, chan: Chan) -> None:
         self.chan = chan
         self.verifier = Verifier()
         self.describer = Describer()
 
     def send(self, message: Reply | Loaded) -> None:
         try:
-            protocol.send(self.chan, message.to_header(), self.describer.arrays)
+            channel.send(self.chan, message.to_header(), self.describer.arrays)
         finally:
             self.describer.reset_arrays()
 
@@ -57,7 +59,7 @@ class VerifyService:
         raise KeyError(f"unknown verifier op {op!r}")
 
     def serve(self) -> None:
-        read = protocol.fd_reader(self.chan)
+        read = channel.reader(self.chan)
         self.send(Loaded(True, None, 0.0, functions=()))
         while True:
             try:

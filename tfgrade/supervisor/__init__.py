@@ -7,9 +7,17 @@ import os
 from pathlib import Path
 
 from tfgrade.supervisor.children import Sandbox
-from tfgrade.supervisor.isolation import Level, Limits, SandboxPlan, detect_level
+from tfgrade.supervisor.isolation import (
+    Level,
+    Limits,
+    SandboxPlan,
+    detect_level,
+    portable_path,
+    protections_off,
+)
 
-__all__ = ["Level", "Limits", "Sandbox", "SandboxPlan", "default_masks", "detect_level", "make_sandbox"]
+__all__ = ["Level", "Limits", "Sandbox", "SandboxPlan", "default_masks", "detect_level", "make_sandbox",
+           "portable_path", "protections_off"]
 
 
 def _package_data_dirs() -> list[str]:

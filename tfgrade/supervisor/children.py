@@ -2,8 +2,14 @@
 
 One `Sandbox` per worker. On Linux it owns a zygote (TensorFlow imported once, started in
 the background as soon as the worker starts so its import overlaps other work) and forks a
-fresh child per (student, exercise). Where fork is unsafe (macOS, Windows) or the zygote is
-disabled, each child is a fresh `python -m tfgrade.sandboxed.child` process.
+fresh child per (student, exercise). With the zygote disabled (`TFGRADE_NO_ZYGOTE=1`) each
+child is a fresh `python -m tfgrade.sandboxed.child FD` process. Where there is no usable
+fork or descriptor passing (Windows, macOS; `TFGRADE_PORTABLE=1`) the portable path
+(tfgrade.supervisor.portable) spawns each child and talks to it over loopback TCP, at the
+`basic` level.
+
+POSIX-only calls (`socket.send_fds`, `pass_fds`, AF_UNIX pairs) happen only on the Linux
+paths; importing this module needs none of them.
 """
 
 from __future__ import annotations
@@ -24,8 +30,9 @@ import numpy as np
 from tfgrade.errors import SandboxError
 from tfgrade.i18n import Msg
 from tfgrade.supervisor import bwrap, procs
-from tfgrade.supervisor.isolation import SandboxPlan, protect_trusted_process
+from tfgrade.supervisor.isolation import SandboxPlan, portable_path, protect_trusted_process
 from tfgrade.supervisor.output import OutputDrain
+from tfgrade.supervisor.portable import PortableLauncher
 from tfgrade.wire import framing as protocol
 from tfgrade.wire.messages import Init
 
@@ -56,7 +63,8 @@ def child_env() -> dict[str, str]:
 
 
 def fork_is_safe() -> bool:
-    return sys.platform.startswith("linux") and os.environ.get("TFGRADE_NO_ZYGOTE") != "1"
+    return not portable_path() and os.environ.get("TFGRADE_NO_ZYGOTE") != "1"
+
 
 
 def sandboxed_command(plan: SandboxPlan, command: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -219,6 +227,9 @@ class ProcessLauncher:
             proc.kill()
 
 
+Launcher = ZygoteLauncher | ProcessLauncher | PortableLauncher
+
+
 @dataclass
 class Reply:
     header: dict[str, Any]
@@ -228,9 +239,26 @@ class Reply:
 class SandboxChild:
     """One running child: requests with deadlines, a memory/process watchdog, a kill switch."""
 
-    def __init__(self, launcher: ZygoteLauncher | ProcessLauncher, init: dict[str, Any],
-                 memory_mb: int) -> None:
+    def __init__(self, launcher: Launcher, init: dict[str, Any], memory_mb: int) -> None:
         self.launcher = launcher
+        if isinstance(launcher, PortableLauncher):
+            self.pid, mine, out_r, err_r = launcher.start()
+        else:
+            mine, out_r, err_r = self._start_posix(launcher)
+        self.sock = mine
+        self.stdout = OutputDrain(out_r)
+        self.stderr = OutputDrain(err_r)
+        self.memory_limit = memory_mb * 1024 * 1024
+        self.kill_reason: str | None = None
+        self.peak_rss = 0
+        self.alive = True
+        self._stop = threading.Event()
+        if procs.can_watch():          # else: no /proc, no psutil; said once (protections_off)
+            threading.Thread(target=self._watch, daemon=True).start()
+        self._send(init)
+
+    def _start_posix(self, launcher: ZygoteLauncher | ProcessLauncher) -> tuple[socket.socket, int, int]:
+        """A socketpair and two pipes, the child's ends passed as descriptors."""
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -245,16 +273,7 @@ class SandboxChild:
             theirs.close()
             os.close(out_w)
             os.close(err_w)
-        self.sock = mine
-        self.stdout = OutputDrain(out_r)
-        self.stderr = OutputDrain(err_r)
-        self.memory_limit = memory_mb * 1024 * 1024
-        self.kill_reason: str | None = None
-        self.peak_rss = 0
-        self.alive = True
-        self._stop = threading.Event()
-        threading.Thread(target=self._watch, daemon=True).start()
-        self._send(init)
+        return mine, out_r, err_r
 
     def _watch(self) -> None:
         while not self._stop.wait(WATCH_INTERVAL_S):
@@ -346,8 +365,14 @@ class Sandbox:
         protect_trusted_process()
         self.plan = plan
         self.threads = threads
+        self.launcher: Launcher
+        if portable_path():
+            # Started now, before the trusted side's own imports: its TensorFlow import overlaps them.
+            self.plan = replace(plan, level="basic")
+            self.launcher = PortableLauncher(child_env())
+            return
         zygote = fork_is_safe() if use_zygote is None else use_zygote
-        self.launcher: ZygoteLauncher | ProcessLauncher = ZygoteLauncher(plan) if zygote else ProcessLauncher(plan)
+        self.launcher = ZygoteLauncher(plan) if zygote else ProcessLauncher(plan)
 
     def spawn(self, init: Init | Mapping[str, Any], on_spawn: Callable[[SandboxChild], None] | None = None,
               memory_mb: int | None = None) -> SandboxChild:
