@@ -106,7 +106,11 @@ def test_missing_means_no_spec_and_nothing_imported(monkeypatch: pytest.MonkeyPa
     assert setup_check.tensorflow_missing().key == "setup_tf_missing"  # type: ignore[union-attr]
     monkeypatch.undo()
     assert setup_check.tensorflow_missing() is None
-    assert "tensorflow" not in sys.modules
+    # The diagnosis itself imports nothing (another test may have imported TensorFlow into
+    # this process earlier; a fresh interpreter tells).
+    probe = ("import sys; from tfgrade import setup_check; assert setup_check.tensorflow_missing() is None; "
+             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=120).returncode == 0
 
 
 # -- TensorFlow broken -----------------------------------------------------------------------

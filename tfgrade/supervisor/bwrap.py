@@ -110,13 +110,31 @@ def _grader_package_dir() -> str:
     return str(Path(__file__).resolve().parent.parent)
 
 
+def site_dirs() -> list[str]:
+    """The site directories this interpreter imports from: its own, the user's
+    (`pip install --user`) and any a .pth file chains in. Only folders named site-packages
+    or dist-packages: never the project root, which sys.path may also hold."""
+    import site
+    import sysconfig
+
+    found = [p for p in sys.path if os.path.basename(os.path.normpath(p or ".")) in ("site-packages", "dist-packages")]
+    found += [sysconfig.get_paths()[key] for key in ("purelib", "platlib")]
+    try:
+        user = site.getusersitepackages()
+    except Exception:  # noqa: BLE001 - no home directory
+        user = ""
+    if user and user in sys.path:
+        found.append(user)
+    return [p for p in dict.fromkeys(found) if p and os.path.isdir(p)]
+
+
 def allow_list(extra: Iterable[str] = ()) -> list[str]:
-    """Host paths bound read-only: the interpreter (base and venv prefixes), the `grader`
-    package, the libraries the loader needs. Deliberately not sys.path: under pytest or
-    a checkout it holds the project root, whose exercises/, solutions/ and tests/ must stay
-    invisible."""
+    """Host paths bound read-only: the interpreter (base and venv prefixes), its site
+    directories, the `tfgrade` package, the libraries the loader needs. Deliberately not all
+    of sys.path: under pytest or a checkout it holds the project root, whose exercises/,
+    solutions/ and tests/ must stay invisible."""
     paths = [sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix,
-             os.path.dirname(os.path.realpath(sys.executable)), _grader_package_dir()]
+             os.path.dirname(os.path.realpath(sys.executable)), _grader_package_dir(), *site_dirs()]
     paths += [p for p in os.environ.get("LD_LIBRARY_PATH", "").split(os.pathsep) if p]
     paths += [p for p in os.environ.get(EXTRA_RO_ENV, "").split(os.pathsep) if p]
     paths += list(extra)

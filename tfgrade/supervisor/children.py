@@ -57,7 +57,10 @@ def child_env() -> dict[str, str]:
             "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "SYSTEMROOT", "TMPDIR")
     env = {k: v for k, v in os.environ.items() if k in keep}
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env.update({"PYTHONPATH": root, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0",
+    # The package's root, then site directories outside the interpreter's prefix (a user site,
+    # one a .pth chains in): a sandbox's clean environment has no HOME to find them by.
+    outside = [d for d in bwrap.site_dirs() if not (d + os.sep).startswith(sys.prefix.rstrip(os.sep) + os.sep)]
+    env.update({"PYTHONPATH": os.pathsep.join([root, *outside]), "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0",
                 "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg", "TF_ENABLE_ONEDNN_OPTS": "0"})
     return env
 
