@@ -352,10 +352,11 @@ def profile_students(class_dir: Path, k: int, jobs: int, top: int = 0, tree: Pat
     `top` > 0 adds cProfile's `top` functions by own time (it slows pure-Python code down)."""
     sys.path.insert(0, str(tree))
     from tfgrade.engine import plugin as engine
-    from tfgrade.runners.batch import Grader, collect_student
-    from tfgrade.pack.course import Course
-    from tfgrade.supervisor.children import Sandbox
+    from tfgrade.engine.grader import Grader
     from tfgrade.engine.proxy import StudentProxy
+    from tfgrade.pack.course import Course
+    from tfgrade.runners.batch import collect_student
+    from tfgrade.supervisor.children import Sandbox
 
     acc: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     state = {"ex": "?", "depth": 0}

@@ -41,9 +41,7 @@ def main() -> int:
     import tensorflow as tf
     from tensorflow import keras
 
-    from tfgrade.pack import datasets
-
-    from tfgrade.pack import metrics
+    from tfgrade.pack import datasets, metrics
 
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)

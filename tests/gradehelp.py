@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from tfgrade.engine.grader import Grader
 from tfgrade.engine.results import ErrorInfo, ExerciseResult
-from tfgrade.runners.batch import Grader
 
 
 def grade_text(grader: Grader, tmp_path: Path, exercise_id: str, text: str | bytes,

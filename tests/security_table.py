@@ -28,9 +28,9 @@ from typing import Any, TypeVar
 
 import pytest
 
+from tfgrade.engine.grader import Grader
 from tfgrade.engine.proxy import StudentError, StudentProxy
 from tfgrade.pack.course import Course
-from tfgrade.runners.batch import Grader
 from tfgrade.supervisor import Sandbox, default_masks, make_sandbox
 from tfgrade.supervisor.isolation import detect_level
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from gradehelp import grade_text
 
+from tfgrade.engine.grader import Grader
 from tfgrade.engine.plugin import exercise_budget_s
 from tfgrade.pack.course import Course
-from tfgrade.runners.batch import Grader
 
 HANGS = 'def matrix_power(m, n, device="/CPU:0"):\n    while True:\n        pass\n'
 

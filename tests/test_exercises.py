@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from gradehelp import first_error, grade_case
 
+from tfgrade.engine.grader import Grader
 from tfgrade.pack.course import Course
-from tfgrade.runners.batch import Grader
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = ROOT / "tests" / "submissions"

@@ -14,7 +14,7 @@ import pytest
 from gradehelp import first_error, grade_text
 from security_table import ALL, LEVEL_MEMORY_MB, NAMESPACED, Levelled, Security, attack
 
-from tfgrade.runners.batch import Grader
+from tfgrade.engine.grader import Grader
 
 pytest_plugins = ["security_table"]
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from gradehelp import first_error, grade_text
 
+from tfgrade.engine.grader import Grader
 from tfgrade.engine.proxy import StudentProxy
 from tfgrade.pack.course import Course
-from tfgrade.runners.batch import Grader
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT_MB = 600

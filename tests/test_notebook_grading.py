@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from tfgrade.cli import main
-from tfgrade.runners.batch import Grader
+from tfgrade.engine.grader import Grader
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAINING = {"ex04_regression", "ex06_diabetes_mlp", "ex07_cnn"}

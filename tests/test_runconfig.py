@@ -18,11 +18,12 @@ import pytest
 from tfgrade import bench
 from tfgrade.cli import build_parser
 from tfgrade.engine import plugin
+from tfgrade.engine.grader import Grader
 from tfgrade.engine.results import CheckResult, ExerciseResult
 from tfgrade.i18n import Msg
 from tfgrade.pack import requirements
 from tfgrade.pack.course import Course
-from tfgrade.runners.batch import Grader, course_digest, pack_digest
+from tfgrade.runners.batch import course_digest, pack_digest
 from tfgrade.runners.config import RunConfig, threads_per_worker
 from tfgrade.runners.dask_cluster import worker_config, worker_grader
 
@@ -180,7 +181,7 @@ def _graded(exercise: Any, feedback: Msg) -> ExerciseResult:
 @pytest.mark.parametrize("devices", [("/CPU:0",), ("/CPU:0", "/GPU:0")])
 def test_the_gpu_rule_is_the_same_for_a_missing_file_and_a_graded_one(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, devices: tuple[str, ...]) -> None:
-    import tfgrade.runners.batch as batch
+    import tfgrade.engine.grader as batch      # where Grader looks grade_exercise up
 
     course = Course.load()
     ex = course.get("ex05_matrix_power")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tfgrade.engine.grader import Grader
 from tfgrade.engine.proxy import StudentProxy
-from tfgrade.runners.batch import Grader
 from tfgrade.supervisor import default_masks, make_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from gradehelp import grade_text
 
-from tfgrade.runners.batch import Grader
+from tfgrade.engine.grader import Grader
 
 COMPILE = 'model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])'
 

@@ -124,8 +124,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     setup_check.require_tensorflow()        # cheap, before anything starts
     sandbox = _start_sandbox(config, args.lang)
     try:
+        from tfgrade.engine.grader import Grader
         from tfgrade.reports.terminal import render_exercise
-        from tfgrade.runners.batch import Grader
 
         course = config.course
         pairs = []

@@ -42,8 +42,8 @@ from tfgrade.errors import TfgradeError, UnknownExercise
 from tfgrade.i18n import LANGS, Lang, default_lang
 
 if TYPE_CHECKING:
+    from tfgrade.engine.grader import Grader
     from tfgrade.pack.course import Exercise
-    from tfgrade.runners.batch import Grader
     from tfgrade.runners.config import RunConfig
 
 TEMPLATE = "notebook_check.html.j2"

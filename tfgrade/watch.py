@@ -30,8 +30,8 @@ from tfgrade.runners.config import RunConfig
 if TYPE_CHECKING:
     import argparse
 
+    from tfgrade.engine.grader import Grader
     from tfgrade.engine.results import ExerciseResult
-    from tfgrade.runners.batch import Grader
 
 POLL_S = 0.2
 SETTLE_S = 0.05          # a save is read once its stamp has stayed the same this long

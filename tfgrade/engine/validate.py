@@ -7,10 +7,10 @@ import ast
 
 from tfgrade.catalogue import GRADER
 from tfgrade.checklib.learning import PLAUSIBILITY_FILE
+from tfgrade.engine.grader import Grader
 from tfgrade.engine.results import ExerciseResult, write_json_atomic
 from tfgrade.i18n import Lang
 from tfgrade.pack.course import Course, Exercise, bundled_dir
-from tfgrade.runners.batch import Grader
 
 
 def pack_problems(exercise: Exercise) -> list[str]:

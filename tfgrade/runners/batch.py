@@ -1,15 +1,14 @@
-"""Grade students: one folder per student, one file per exercise.
+"""Grade a class: one folder per student, one file per exercise.
 
-`Grader` owns a course and one sandbox (one worker). Each student's result is written
-atomically as soon as it is done; a rerun skips students whose files, exercise pack and
-tool version are unchanged.
+Each student's result is written atomically as soon as it is done; a rerun skips students
+whose files, course and tool version are unchanged. Grading itself is the engine's
+`Grader` (tfgrade.engine.grader), one per worker.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -18,12 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tfgrade import __version__
-from tfgrade.engine.clean_process import Verifier
-from tfgrade.engine.plugin import grade_exercise, missing_result, not_graded, unreadable_result
-from tfgrade.engine.proxy import GraderBuiltinError, StudentError, StudentProxy
+from tfgrade.engine.grader import Grader
+from tfgrade.engine.plugin import not_graded
 from tfgrade.engine.results import (
     GRADER_ERROR_MSG,
-    ExerciseResult,
     SubmissionResult,
     as_grader_error,
     display_name,
@@ -31,16 +28,11 @@ from tfgrade.engine.results import (
     safe_file_stem,
     student_key,
 )
-from tfgrade.errors import DuplicateStudentError, SubmissionError
+from tfgrade.errors import DuplicateStudentError
 from tfgrade.i18n import Msg
 from tfgrade.intake.matching import SUFFIXES, match_exercise
-from tfgrade.intake.source import read_submission
-from tfgrade.pack import requirements
-from tfgrade.pack.course import Course, Exercise
-from tfgrade.runners.config import build_sandbox
+from tfgrade.pack.course import Course
 from tfgrade.runners.progress import Progress
-from tfgrade.supervisor import Sandbox
-from tfgrade.wire.framing import clean_text
 
 
 @dataclass(frozen=True)
@@ -141,85 +133,6 @@ def collect_student(folder: Path, course: Course, name: str | None = None) -> St
         if current is None or (path.stem == ex_id and (current.stem != ex_id or path.suffix == ".py")):
             files[ex_id] = path
     return StudentFiles(name or folder.name, folder, files, tuple(unmatched))
-
-
-@dataclass
-class Grader:
-    course: Course
-    sandbox: Sandbox
-    include_hidden: bool = True
-    workdir: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="tfgrade-"))
-    _devices: tuple[str, ...] | None = None
-
-    @classmethod
-    def create(cls, course: Course, *, level: str = "auto", include_hidden: bool = True,
-               extra_masks: tuple[Path, ...] = (), threads: int | None = None) -> Grader:
-        """A Grader on a sandbox made by `runners.config.build_sandbox` (what a RunConfig's
-        `grader()` does, for callers that hold a course rather than a RunConfig)."""
-        return cls(course, build_sandbox(course, level, extra_masks, threads), include_hidden)
-
-    @property
-    def isolation(self) -> str:
-        return self.sandbox.plan.level
-
-    def missing_features(self, exercise: Exercise) -> frozenset[str]:
-        """What this machine lacks among what the exercise's checks require (the devices are
-        asked of the sandbox once per grader, only when some check requires something)."""
-        if not requirements.required_by(exercise):
-            return frozenset()
-        if self._devices is None:
-            probe = StudentProxy(sandbox=self.sandbox, module="tfgrade_probe", filename="probe.py",
-                                 source="", seed=0)
-            try:
-                found = probe.builtin("devices")
-                self._devices = tuple(str(d) for d in found) if isinstance(found, list) else ()
-            except (StudentError, GraderBuiltinError):
-                self._devices = ()
-            finally:
-                probe.close()
-        return requirements.lacking(exercise, self._devices)
-
-    def grade_file(self, exercise: Exercise, path: Path | None, label: str | None = None,
-                   verifier: Verifier | None = None) -> ExerciseResult:
-        """The exercise's result, with the requirement rule (`pack.requirements`) applied
-        alike to a graded, a missing and an unreadable file."""
-        if path is None:
-            result = missing_result(exercise, self.include_hidden)
-        else:
-            label = label or path.name
-            try:
-                source = read_submission(path)
-            except SubmissionError as exc:
-                result = unreadable_result(exercise, self.include_hidden, exc.msg, label)
-            else:
-                result, _ = grade_exercise(self.course, exercise, source, self.sandbox,
-                                           include_hidden=self.include_hidden, source_label=label,
-                                           workdir=self.workdir, verifier=verifier)
-        return requirements.apply(result, exercise, self.missing_features(exercise))
-
-    def grade_student(self, student: StudentFiles, progress: Callable[[str], None] | None = None) -> SubmissionResult:
-        start = time.monotonic()
-        results = []
-        # One clean process per student, shared by their exercises: it only ever holds this
-        # student's artifacts and dies with their grading (docs/ARCHITECTURE.md).
-        verifier = Verifier(self.sandbox, workdir=self.workdir)
-        try:
-            for exercise in self.course.exercises:
-                path = student.files.get(exercise.id)
-                if progress:
-                    progress(exercise.id)
-                label = clean_text(str(path.relative_to(student.folder))) if path else None
-                results.append(self.grade_file(exercise, path, label, verifier))
-        finally:
-            verifier.close()
-        return SubmissionResult(
-            student=student.name, exercises=tuple(results), isolation=self.isolation,  # type: ignore[arg-type]
-            tool_version=__version__, graded_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            duration_s=time.monotonic() - start, fingerprint=student.fingerprint(self.course, self.isolation),
-            student_id=student.student_id)
-
-    def close(self) -> None:
-        self.sandbox.close()
 
 
 def result_path(out: Path, label: str) -> Path:

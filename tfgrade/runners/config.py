@@ -30,7 +30,7 @@ from tfgrade.i18n import Lang, default_lang
 from tfgrade.pack.course import Course
 
 if TYPE_CHECKING:
-    from tfgrade.runners.batch import Grader
+    from tfgrade.engine.grader import Grader
     from tfgrade.supervisor import Sandbox
 
 ISOLATION_LEVELS = ("auto", "strong", "standard", "basic")
@@ -143,7 +143,7 @@ class RunConfig:
     def grader(self, *, course: Course | None = None, extra_masks: tuple[Path | str, ...] = ()) -> Grader:
         """A Grader (one sandbox) for this run; `course` for a worker that rebuilt it
         (`Course.from_bundle`), else this run's course."""
-        from tfgrade.runners.batch import Grader
+        from tfgrade.engine.grader import Grader
 
         course = course or self.course
         return Grader(course, self.sandbox(*extra_masks, course=course), self.include_hidden)

@@ -25,9 +25,10 @@ from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
+from tfgrade.engine.grader import Grader
 from tfgrade.engine.results import SubmissionResult
 from tfgrade.pack.course import Course
-from tfgrade.runners.batch import Grader, StudentFiles, grader_error_result, pack_digest
+from tfgrade.runners.batch import StudentFiles, grader_error_result, pack_digest
 from tfgrade.runners.config import RunConfig
 
 PLUGIN_NAME = "tfgrade-grader"

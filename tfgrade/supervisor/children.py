@@ -216,14 +216,7 @@ class ProcessLauncher:
         return proc.pid
 
     def exit_status(self, pid: int, timeout: float) -> tuple[int | None, int] | None:
-        proc = self._procs.pop(pid, None)
-        if proc is None:
-            return None
-        try:
-            rc = proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-        return (None, -rc) if rc < 0 else (rc, 0)
+        return procs.popen_status(self._procs.pop(pid, None), timeout)
 
     def close(self) -> None:
         for proc in self._procs.values():

@@ -201,14 +201,7 @@ class PortableLauncher:
         return pending.proc.pid, sock, pending.out_r, pending.err_r
 
     def exit_status(self, pid: int, timeout: float) -> tuple[int | None, int] | None:
-        proc = self._procs.pop(pid, None)
-        if proc is None:
-            return None
-        try:
-            rc = proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-        return (None, -rc) if rc < 0 else (rc, 0)
+        return procs.popen_status(self._procs.pop(pid, None), timeout)
 
     def close(self) -> None:
         with self._lock:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +156,14 @@ def kill_tree(root: int) -> None:
         killpg(root, KILL_SIGNAL)
     except (ProcessLookupError, PermissionError, OSError):
         pass
+
+
+def popen_status(proc: subprocess.Popen[bytes] | None, timeout: float) -> tuple[int | None, int] | None:
+    """(exit code, 0) or (None, signal) of a launched process, None if unknown or still running."""
+    if proc is None:
+        return None
+    try:
+        rc = proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        return None
+    return (None, -rc) if rc < 0 else (rc, 0)
