@@ -181,7 +181,7 @@ def _graded(exercise: Any, feedback: Msg) -> ExerciseResult:
 @pytest.mark.parametrize("devices", [("/CPU:0",), ("/CPU:0", "/GPU:0")])
 def test_the_gpu_rule_is_the_same_for_a_missing_file_and_a_graded_one(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, devices: tuple[str, ...]) -> None:
-    import tfgrade.engine.grader as batch      # where Grader looks grade_exercise up
+    import tfgrade.engine.grader as batch  # where Grader looks grade_exercise up
 
     course = Course.load()
     ex = course.get("ex05_matrix_power")
