@@ -128,6 +128,18 @@ def site_dirs() -> list[str]:
     return [p for p in dict.fromkeys(found) if p and os.path.isdir(p)]
 
 
+def user_base() -> str | None:
+    """The user base directory when this interpreter imports from a user site, else None."""
+    import site
+
+    try:
+        user = site.getusersitepackages()
+        base = site.getuserbase()
+    except Exception:  # noqa: BLE001 - no home directory
+        return None
+    return base if site.ENABLE_USER_SITE and user in sys.path and os.path.isdir(user) else None
+
+
 def allow_list(extra: Iterable[str] = ()) -> list[str]:
     """Host paths bound read-only: the interpreter (base and venv prefixes), its site
     directories, the `tfgrade` package, the libraries the loader needs. Deliberately not all

@@ -57,11 +57,14 @@ def child_env() -> dict[str, str]:
             "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "SYSTEMROOT", "TMPDIR")
     env = {k: v for k, v in os.environ.items() if k in keep}
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    # The package's root, then site directories outside the interpreter's prefix (a user site,
-    # one a .pth chains in): a sandbox's clean environment has no HOME to find them by.
-    outside = [d for d in bwrap.site_dirs() if not (d + os.sep).startswith(sys.prefix.rstrip(os.sep) + os.sep)]
-    env.update({"PYTHONPATH": os.pathsep.join([root, *outside]), "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0",
+    env.update({"PYTHONPATH": root, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0",
                 "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg", "TF_ENABLE_ONEDNN_OPTS": "0"})
+    # A user site (`pip install --user`) is found by `site` in its usual place, after the
+    # interpreter's own site-packages: a sandbox's clean environment has no HOME to find it
+    # by, so its base is named (prepending it to PYTHONPATH would change precedence).
+    user_base = bwrap.user_base()
+    if user_base:
+        env["PYTHONUSERBASE"] = user_base
     return env
 
 
