@@ -35,8 +35,7 @@ MESSAGES: list[Any] = [
     Call("f", [1, 2.5, {"__t__": "ndarray", "i": 0}], {"x": "é"}),
     Call("g"),
     Trace("matrix_power", [{"__t__": "ndarray", "i": 0}, 3], {}),
-    Builtin("devices"),
-    Builtin("matmul_seconds", {"size": 256, "repeats": 3}),
+    Builtin("bench", {"sizes": [64], "power": 8}),
     VerifyRequest("load_model"),
     VerifyRequest("predict", handle=2),
     VerifyRequest("import_graph"),
@@ -71,7 +70,7 @@ def test_each_message_round_trips(message: Any) -> None:
 
 def test_headers_keep_their_wire_shape() -> None:
     assert Call("f", [1], {}).to_header() == {"op": "call", "name": "f", "args": [1], "kwargs": {}}
-    assert Builtin("devices").to_header() == {"op": "builtin", "name": "devices", "kwargs": {}}
+    assert Builtin("bench").to_header() == {"op": "builtin", "name": "bench", "kwargs": {}}
     assert VerifyRequest("predict", handle=3).to_header() == {"op": "predict", "handle": 3}
     assert Reply.failure(WireError("refused", "no")).to_header() == \
         {"ok": False, "error": {"kind": "refused", "message": "no"}}

@@ -250,7 +250,7 @@ def run_in_sandbox(options: BenchOptions, available_devices: Sequence[str] | Non
     proxy = StudentProxy(sandbox=sandbox, module="ex05_matrix_power", filename="ex05_matrix_power.py",
                          source=source.text, seed=course.seed, train_timeout_s=options.timeout_s)
     try:
-        rows = proxy.builtin("bench", runs_student_code=True, sizes=list(options.sizes), power=options.power,
+        rows = proxy.builtin("bench", sizes=list(options.sizes), power=options.power,
                              devices=list(options.devices), dtypes=list(options.dtypes),
                              repeats=options.repeats,
                              available=list(available_devices) if available_devices is not None else None)

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Protocol
 
 from tfgrade import __version__
-from tfgrade.engine.clean_process import Verifier
+from tfgrade.engine.clean_process import Verifier, VerifierRefused
 from tfgrade.engine.plugin import grade_exercise, missing_result, unreadable_result
-from tfgrade.engine.proxy import GraderBuiltinError, StudentError, StudentProxy
 from tfgrade.engine.results import ExerciseResult, SubmissionResult
 from tfgrade.errors import SubmissionError
 from tfgrade.intake.source import read_submission
@@ -68,15 +67,14 @@ class Grader:
         if not requirements.required_by(exercise):
             return frozenset()
         if self._devices is None:
-            probe = StudentProxy(sandbox=self.sandbox, module="tfgrade_probe", filename="probe.py",
-                                 source="", seed=0)
+            # The same question ex05's GPU check asks, of the same clean process.
+            verifier = Verifier(self.sandbox, workdir=self.workdir)
             try:
-                found = probe.builtin("devices")
-                self._devices = tuple(str(d) for d in found) if isinstance(found, list) else ()
-            except (StudentError, GraderBuiltinError):
+                self._devices = tuple(verifier.devices())
+            except (VerifierRefused, RuntimeError):
                 self._devices = ()
             finally:
-                probe.close()
+                verifier.close()
         return requirements.lacking(exercise, self._devices)
 
     def grade_file(self, exercise: Exercise, path: Path | None, label: str | None = None,

@@ -22,7 +22,6 @@ from tfgrade.engine.returned import (
 )
 from tfgrade.engine.student_error import SIGNAL_NAMES as SIGNAL_NAMES
 from tfgrade.engine.student_error import ErrorKind as ErrorKind
-from tfgrade.engine.student_error import GraderBuiltinError as GraderBuiltinError
 from tfgrade.engine.student_error import StudentError as StudentError
 from tfgrade.errors import ProtocolError, SandboxError
 from tfgrade.supervisor.children import ChildDied, ChildTimeout, Sandbox, SandboxChild
@@ -245,18 +244,13 @@ class StudentProxy:
     def train(self, name: str, *args: Any, **kwargs: Any) -> Any:
         return self._cached("call", name, args, kwargs, self.train_timeout_s)
 
-    def builtin(self, name: str, *, runs_student_code: bool = False, **kwargs: Any) -> Any:
-        """Grader-side helpers run in the sandbox (devices, timing): never cached, since a
-        timing is only meaningful when measured again. When a helper that runs no student
-        code fails, that is the grader's fault, and it is reported as such."""
+    def builtin(self, name: str, **kwargs: Any) -> Any:
+        """A grader helper run in the student's child on the student's code (`bench`): never
+        cached, since a timing is only meaningful when measured again. Helpers that run no
+        student code (devices, timings) belong to the clean process."""
         arrays: list[np.ndarray] = []
         request = Builtin(name, values.encode_args(kwargs, arrays))
-        try:
-            return self._request(name, request, arrays, self.train_timeout_s)
-        except StudentError as exc:
-            if runs_student_code or exc.kind in ("timeout", "crashed") or self._load_error is exc:
-                raise
-            raise GraderBuiltinError(f"sandbox helper {name!r} failed: {exc.exc_type}: {exc.message}") from None
+        return self._request(name, request, arrays, self.train_timeout_s)
 
     # -- the clean process --------------------------------------------------------------------
     @property

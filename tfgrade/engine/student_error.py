@@ -67,7 +67,3 @@ class StudentError(Exception):
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "function": self.function, "type": self.exc_type,
                 "message": self.message, "frames": list(self.frames)}
-
-
-class GraderBuiltinError(RuntimeError):
-    """A grader helper running in the sandbox failed: not the student's doing."""

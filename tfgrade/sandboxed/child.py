@@ -131,18 +131,12 @@ class Service:
         kwargs = values.decode_args(req.kwargs, ())
         start = time.perf_counter()
         try:
-            if name == "devices":
-                from tfgrade.sandboxed.devices import list_devices
-                value: Any = list_devices()
-            elif name == "matmul_seconds":
-                from tfgrade.sandboxed.bench_kernel import matmul_seconds
-                value = matmul_seconds(**kwargs)
-            elif name == "bench":
+            if name == "bench":
                 from tfgrade.sandboxed.bench_kernel import bench_rows
                 fn = getattr(self.module, "matrix_power", None)
                 if not callable(fn):
                     raise AttributeError("matrix_power")
-                value = bench_rows(fn, **kwargs)
+                value: Any = bench_rows(fn, **kwargs)
             else:
                 raise KeyError(name)
         except BaseException as exc:  # noqa: BLE001

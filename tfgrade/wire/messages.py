@@ -237,7 +237,7 @@ class Trace(Call):
         return cls(_str(h, "name", what), _list(h, "args", what, []), _obj(h, "kwargs", what, {}))
 
 
-BuiltinName = Literal["devices", "matmul_seconds", "bench"]
+BuiltinName = Literal["bench"]    # devices and timings are the clean process's (VerifyRequest)
 BUILTINS: tuple[BuiltinName, ...] = get_args(BuiltinName)
 
 
