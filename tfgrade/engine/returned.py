@@ -22,22 +22,6 @@ def _opt_int(v: Any) -> int | None:
     return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
-def _shape(v: Any) -> tuple[int | None, ...] | None:
-    if not isinstance(v, list):
-        return None
-    return tuple(_opt_int(d) for d in v)
-
-
-def _ints(v: Any) -> tuple[int, ...] | None:
-    if not isinstance(v, list):
-        return None
-    return tuple(int(d) for d in v if isinstance(d, (int, float)))
-
-
-def _list(v: Any) -> list[Any]:
-    return v if isinstance(v, list) else []
-
-
 def _str(v: Any, limit: int = 500) -> str:
     return str(v)[:limit] if v is not None else ""
 
@@ -55,17 +39,6 @@ class LayerSpec:
     input_shape: tuple[int | None, ...] | None = None
     output_shape: tuple[int | None, ...] | None = None
     params: int = 0
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> LayerSpec:
-        return cls(
-            name=_str(d.get("name")), type=_str(d.get("type"), 100), units=_opt_int(d.get("units")),
-            filters=_opt_int(d.get("filters")), kernel_size=_ints(d.get("kernel_size")),
-            strides=_ints(d.get("strides")), pool_size=_ints(d.get("pool_size")),
-            activation=_str(d.get("activation"), 100) or None,
-            input_shape=_shape(d.get("input_shape")), output_shape=_shape(d.get("output_shape")),
-            params=_opt_int(d.get("params")) or 0,
-        )
 
     def to_json(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
@@ -86,24 +59,6 @@ class ModelSpec:
     metrics: tuple[str, ...] = ()
     loss_weights: str | None = None
     histories: tuple[dict[str, Any], ...] = ()
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> ModelSpec:
-        lr = d.get("learning_rate")
-        raw_hist = d.get("histories")
-        hist: list[Any] = raw_hist if isinstance(raw_hist, list) else []
-        return cls(
-            class_kind=_str(d.get("class_kind"), 20), class_name=_str(d.get("class_name"), 200),
-            layers=tuple(LayerSpec.from_wire(x) for x in _list(d.get("layers")) if isinstance(x, dict)),
-            input_shape=_shape(d.get("input_shape")), output_shape=_shape(d.get("output_shape")),
-            n_params=_opt_int(d.get("n_params")) or 0, compiled=d.get("compiled") is True,
-            optimizer=_str(d.get("optimizer"), 100) or None,
-            learning_rate=float(lr) if isinstance(lr, (int, float)) and not isinstance(lr, bool) else None,
-            loss=_str(d.get("loss"), 200) or None,
-            metrics=tuple(_str(m, 100) for m in _list(d.get("metrics")) if isinstance(m, str)),
-            loss_weights=_str(d.get("loss_weights"), 200) if d.get("loss_weights") is not None else None,
-            histories=tuple(_history(h) for h in hist if isinstance(h, dict)),
-        )
 
     @property
     def dense_layers(self) -> tuple[LayerSpec, ...]:

@@ -24,7 +24,7 @@ MAX_DEPTH = 20
 class Describer:
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
-        self.handles: dict[int, Any] = {}
+        self.models_saved = 0          # names each archive file uniquely within this child
         self.arrays: list[np.ndarray] = []
         self._bytes = 0
 
@@ -72,8 +72,8 @@ class Describer:
         import keras
 
         histories = list(getattr(model, "_tfgrade_histories", []))[-5:]
-        path = os.path.join(os.getcwd(), f"_tfgrade_model_{len(self.handles) + 1}.keras")
-        self.handles[len(self.handles) + 1] = None
+        self.models_saved += 1
+        path = os.path.join(os.getcwd(), f"_tfgrade_model_{self.models_saved}.keras")
         try:
             keras.saving.save_model(model, path)
             with open(path, "rb") as f:
