@@ -1,7 +1,7 @@
 """Which compute devices this sandbox can use (sandbox side: imports TensorFlow).
 
 Every question "is there a GPU here?" in tfgrade goes through `list_devices()`: the
-`devices` builtin the checks ask for, and `tfgrade bench`. Tests feed a fake list to the
+clean process's `devices` answer (ex05's GPU check and the GPU rule), and `tfgrade bench`. Tests feed a fake list to the
 callers instead of faking TensorFlow, so the GPU path has exactly one real entry point.
 
 `device_runs_ops()` answers a different question: TensorFlow places ops softly, so a
