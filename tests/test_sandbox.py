@@ -67,12 +67,12 @@ def test_a_checkout_under_tmp_stays_importable_in_the_sandbox(tmp_path: Path) ->
         shutil.copytree(ROOT / part, clone / part, ignore=shutil.ignore_patterns("__pycache__"))
     code = (f"import sys; sys.path.insert(0, {str(clone)!r})\n"
             "from tfgrade.supervisor import make_sandbox, default_masks\n"
-            "from tfgrade.engine.proxy import StudentProxy\n"
+            "from tfgrade.engine.clean_process import Verifier\n"
             "for level in ('standard', 'strong'):\n"
             "    sb = make_sandbox(level, masks=default_masks(), threads=1)\n"
-            "    p = StudentProxy(sandbox=sb, module='x', filename='x.py', source='', seed=0)\n"
-            "    print(sb.plan.level, p.builtin('devices'))\n"
-            "    p.close(); sb.close()\n")
+            "    v = Verifier(sb)   # a sandbox child that imports the package from the clone\n"
+            "    print(sb.plan.level, v.devices())\n"
+            "    v.close(); sb.close()\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "/CPU:0" in proc.stdout
