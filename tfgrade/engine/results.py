@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from tfgrade.engine.adjustments import Adjustment, LatePenalty
 from tfgrade.engine.verdicts import RESERVED_DETAILS
 from tfgrade.i18n import Msg
 
@@ -91,7 +92,9 @@ class CheckResult:
     signals the engine and the reports act on are typed fields:
     - `student_error`: what the student's code did instead of giving a value (told once);
     - `grader_error`: the grader's own traceback: instructors only (the class report);
-    - `tampering`: what the sandbox stopped that is forging or harm (flagged for the instructor)."""
+    - `tampering`: what the sandbox stopped that is forging or harm (flagged for the instructor).
+    `adjustment` is an instructor's override (tfgrade.policy.overrides): `points` are then the
+    adjusted points, and the automatic ones are `adjustment.before`."""
 
     id: str
     title: Msg
@@ -104,6 +107,7 @@ class CheckResult:
     student_error: ErrorInfo | None = None
     grader_error: str | None = None
     tampering: str | None = None
+    adjustment: Adjustment | None = None
 
     def __post_init__(self) -> None:
         reserved = RESERVED_DETAILS & set(self.details)
@@ -122,6 +126,7 @@ class CheckResult:
             "feedback": self.feedback.to_json(), "details": self.details,
             "student_error": self.student_error.to_json() if self.student_error else None,
             "grader_error": self.grader_error, "tampering": self.tampering,
+            "adjustment": self.adjustment.to_json() if self.adjustment else None,
         }
 
     @classmethod
@@ -134,7 +139,8 @@ class CheckResult:
                    hidden=bool(d["hidden"]), feedback=Msg.from_json(d["feedback"]),
                    details=dict(d.get("details") or {}),
                    student_error=ErrorInfo.from_json(d["student_error"]) if d.get("student_error") else None,
-                   grader_error=_opt_text(d.get("grader_error")), tampering=_opt_text(d.get("tampering")) or None)
+                   grader_error=_opt_text(d.get("grader_error")), tampering=_opt_text(d.get("tampering")) or None,
+                   adjustment=Adjustment.from_json(d.get("adjustment")))
 
 
 @dataclass(frozen=True)
@@ -151,10 +157,17 @@ class ExerciseResult:
     student_time_s: float = 0.0        # time the student's functions ran, measured in the sandbox
     hidden_points: float = 0.0         # points of hidden checks not run (student self-check)
     hidden_output: str = ""            # printed during hidden checks' calls: instructors only
+    adjustment: Adjustment | None = None   # an override of the whole exercise (on top of its checks)
+
+    @property
+    def checks_score(self) -> float:
+        return round(sum(c.points for c in self.checks if c.counts_in_total), 4)
 
     @property
     def score(self) -> float:
-        return round(sum(c.points for c in self.checks if c.counts_in_total), 4)
+        if self.adjustment is not None:
+            return round(self.checks_score + self.adjustment.delta, 4)
+        return self.checks_score
 
     @property
     def max_score(self) -> float:
@@ -169,6 +182,7 @@ class ExerciseResult:
             "warnings": [w.to_json() for w in self.warnings], "output": self.output,
             "duration_s": round(self.duration_s, 3), "student_time_s": round(self.student_time_s, 3),
             "hidden_points": self.hidden_points, "hidden_output": self.hidden_output,
+            "adjustment": self.adjustment.to_json() if self.adjustment else None,
         }
 
     @classmethod
@@ -182,6 +196,7 @@ class ExerciseResult:
             student_time_s=float(d.get("student_time_s", 0.0)),
             hidden_points=float(d.get("hidden_points", 0.0)),
             hidden_output=str(d.get("hidden_output") or ""),
+            adjustment=Adjustment.from_json(d.get("adjustment")),
         )
 
 
@@ -195,6 +210,7 @@ class SubmissionResult:
     duration_s: float = 0.0
     fingerprint: str = ""               # hash of the files, pack and tool version (resume)
     student_id: str | None = None       # LMS id when the submission came from an LMS download
+    late: LatePenalty | None = None     # the course's [deadline] applied (tfgrade.policy.deadline)
 
     @property
     def key(self) -> str:
@@ -220,6 +236,21 @@ class SubmissionResult:
         return round(sum(e.max_score for e in self.exercises), 4)
 
     @property
+    def penalty(self) -> float:
+        """Points the late policy takes: `late.share` of the (adjusted) total."""
+        return round(self.score * self.late.share, 4) if self.late is not None else 0.0
+
+    @property
+    def final_score(self) -> float:
+        return round(self.score - self.penalty, 4)
+
+    @property
+    def adjusted(self) -> bool:
+        """An instructor's override changed something in this result."""
+        return any(e.adjustment is not None or any(c.adjustment is not None for c in e.checks)
+                   for e in self.exercises)
+
+    @property
     def status(self) -> str:
         """One word for the gradebook: ok, or the worst thing that happened."""
         statuses = {e.status for e in self.exercises}
@@ -241,6 +272,7 @@ class SubmissionResult:
             "tool_version": self.tool_version, "graded_at": self.graded_at,
             "duration_s": round(self.duration_s, 3), "fingerprint": self.fingerprint,
             "exercises": [e.to_json() for e in self.exercises],
+            "late": self.late.to_json() if self.late else None,
         }
 
     @classmethod
@@ -254,7 +286,7 @@ class SubmissionResult:
             student=d["student"], exercises=tuple(ExerciseResult.from_json(e) for e in d["exercises"]),
             isolation=d["isolation"], tool_version=d["tool_version"], graded_at=d["graded_at"],
             duration_s=float(d.get("duration_s", 0.0)), fingerprint=d.get("fingerprint", ""),
-            student_id=d.get("student_id"),
+            student_id=d.get("student_id"), late=LatePenalty.from_json(d.get("late")),
         )
 
     @classmethod
