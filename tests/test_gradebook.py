@@ -18,7 +18,8 @@ def test_columns_and_one_row_per_student(tmp_path) -> None:
     paths = write_gradebook(results, EXERCISE_IDS, tmp_path)
     assert paths[0] == tmp_path / "gradebook.csv"
     frame = read(paths[0])
-    assert list(frame.columns) == ["student", "id", *EXERCISE_IDS, "total", "max_total", "percent", "status"]
+    assert list(frame.columns) == ["student", "id", *EXERCISE_IDS, "total", "max_total", "submitted_at", "time_source",
+                                   "late_by", "penalty", "final", "percent", "adjusted", "status"]
     assert len(frame) == len(results)
     assert list(frame["student"].str.casefold()) == sorted(frame["student"].str.casefold())
 

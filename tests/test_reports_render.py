@@ -41,7 +41,8 @@ def test_render_all_takes_the_course_order(tmp_path) -> None:
     write_results(tmp_path, class_results())
     render_all(tmp_path, "en", False, exercise_ids=["ex07_cnn", "ex01_tf1_add"])
     header = (tmp_path / "gradebook.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header == "student,id,ex07_cnn,ex01_tf1_add,total,max_total,percent,status"
+    assert header == ("student,id,ex07_cnn,ex01_tf1_add,total,max_total,submitted_at,time_source,late_by,penalty,"
+                      "final,percent,adjusted,status")
 
 
 def test_render_is_deterministic_and_reveal_passes_through(tmp_path) -> None:

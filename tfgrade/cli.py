@@ -21,6 +21,7 @@ from tfgrade.setup_check import require_python
 # interpreter gets setup_check's one line rather than a traceback.
 if TYPE_CHECKING:
     from tfgrade.pack.course import Course
+    from tfgrade.policy.apply import Policy, RunSettings
     from tfgrade.runners.config import RunConfig
     from tfgrade.runners.dask_cluster import DaskRunner
     from tfgrade.runners.local import LocalPool
@@ -185,11 +186,37 @@ def _write_notebook_views(students: list, out: Path) -> None:  # type: ignore[ty
                 continue          # (text no encoder takes): the report just has no link to it
 
 
-def _write_outputs(out: Path, results: list, course, lang: Lang) -> None:  # type: ignore[no-untyped-def,type-arg]
+def _write_outputs(out: Path, results: list, course, lang: Lang, policy: Policy | None = None  # type: ignore[no-untyped-def,type-arg]
+                   ) -> None:
     """Gradebook, LMS exports, the class report and one report per student."""
     from tfgrade.reports.render import render_all
 
-    render_all(out, lang=lang, reveal_hidden=False, results=results, exercise_ids=list(course.ids))
+    render_all(out, lang=lang, reveal_hidden=False, results=results, exercise_ids=list(course.ids), policy=policy)
+
+
+def _class_policy_inputs(args: argparse.Namespace, students: list, out: Path) -> RunSettings:  # type: ignore[type-arg]
+    """What the class's grades depend on beyond the results, remembered for `tfgrade report`:
+    the files given (OUT/run_settings.json) and each student's file times, the fallback
+    submission time (OUT/submission_times.json)."""
+    from tfgrade.policy.apply import RunSettings
+    from tfgrade.policy.submission_times import newest_file_time, save_file_times
+
+    settings = RunSettings(course=args.course, overrides=args.overrides, worksheet=getattr(args, "worksheet", None),
+                           submission_times=args.submission_times)
+    save_file_times(out, {s.key: moment for s in students if (moment := newest_file_time(s.files.values()))})
+    settings.save(out)
+    return settings
+
+
+def _class_policy(settings: RunSettings, course: Course, students: list, out: Path) -> Policy:  # type: ignore[type-arg]
+    from tfgrade.policy.apply import build_policy
+    from tfgrade.policy.overrides import precheck
+
+    policy = build_policy(settings, course.deadline, out)
+    if policy.overrides is not None:
+        precheck(policy.overrides, [(s.key, s.display, s.name, s.student_id or "") for s in students],
+                 {ex.id: {c.id for c in ex.checks} for ex in course.exercises})
+    return policy
 
 
 def _runner(config: RunConfig) -> LocalPool | DaskRunner:
@@ -227,9 +254,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
     students = discover(source, course, out / ".intake")
     try:
         write_mapping(students, out)
+        settings = _class_policy_inputs(args, students, out)
     except OSError as exc:
         _say(_cannot_write(out, exc), args.lang, sys.stderr)
         return 1
+    policy = _class_policy(settings, course, students, out)    # a bad overrides file stops us now
     runner = _runner(config)
     _say(Msg(f"{len(students)} estudiantes, {len(course.exercises)} ejercicios, {args.jobs} procesos",
              f"{len(students)} students, {len(course.exercises)} exercises, {args.jobs} workers"), args.lang, sys.stderr)
@@ -248,10 +277,15 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return 1
     try:
         _write_notebook_views(students, out)
-        _write_outputs(out, summary.results, course, args.lang)
+        _write_outputs(out, summary.results, course, args.lang, policy)
     except OSError as exc:
         _say(_cannot_write(out, exc), args.lang, sys.stderr)
         return 1
+    except TfgradeError as exc:         # e.g. an override a student's result cannot take
+        _say(Msg(f"{exc.text('es')}\nTodos los resultados están guardados: corrige el fichero y ejecuta "
+                 f"`tfgrade report {out}`.", f"{exc.text('en')}\nEvery result is saved: fix the file and run "
+                 f"`tfgrade report {out}`."), args.lang, sys.stderr)
+        return 2
     except Exception as exc:  # noqa: BLE001 - every result is saved; say so, not a traceback
         why = f"{type(exc).__name__}: {exc}"
         _say(Msg(f"No se pudieron escribir los informes ({why}). Todos los resultados están guardados en "
@@ -284,15 +318,36 @@ def cmd_grade_one(args: argparse.Namespace) -> int:
     grader = config.grader()
     start = time.monotonic()
     try:
-        result = grader.grade_student(collect_student(folder, course, args.name or folder.name))
+        student = collect_student(folder, course, args.name or folder.name)
+        result = grader.grade_student(student)
     finally:
         grader.close()
+    result = _late_one(result, course, student, args.metadata or folder.parent / "submission_metadata.json")
     if args.gradescope:
         write_json_atomic(Path(args.gradescope), to_gradescope(result, time.monotonic() - start, lang=args.lang))
     if args.json:
         result.save(Path(args.json))
     print(json.dumps({"score": result.score, "max_score": result.max_score, "status": result.status}))
     return 0
+
+
+def _late_one(result, course: Course, student, metadata: Path):  # type: ignore[no-untyped-def]
+    """One submission under the course's [deadline]: the time from Gradescope's
+    submission_metadata.json (`created_at`), else the files' newest time; an extension may
+    be keyed by the student's name or by Gradescope's sid, email or user id."""
+    from dataclasses import replace
+
+    from tfgrade.policy.apply import identities
+    from tfgrade.policy.submission_times import gradescope_created_at, newest_file_time
+
+    if course.deadline is None or result.status == "not_submitted":
+        return result
+    created, ids = gradescope_created_at(metadata)
+    keys = identities(result) + tuple(ids)
+    if created is not None:
+        return replace(result, late=course.deadline.penalty(keys, created, "gradescope"))
+    moment = newest_file_time(student.files.values())
+    return replace(result, late=course.deadline.penalty(keys, moment, "file_time" if moment else "unknown"))
 
 
 def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
@@ -324,15 +379,35 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    """Re-render from OUT/results with the policies the class was graded with (OUT/run_settings.json);
+    `--course`, `--overrides`, `--worksheet`, `--submission-times` given here replace those."""
+    from tfgrade.pack.course import Course
+    from tfgrade.policy.apply import RunSettings, build_policy
     from tfgrade.reports.render import main_report
 
-    return main_report(Path(args.out), args.lang, args.reveal_hidden)
+    out = Path(args.out)
+    stored = RunSettings.load(out)
+    settings = stored.overlay(course=args.course, overrides=args.overrides, worksheet=getattr(args, "worksheet", None),
+                              submission_times=args.submission_times)
+    deadline = Course.load(args.pack, settings.course).deadline if settings.course is not None else None
+    policy = build_policy(settings, deadline, out)
+    if settings != stored and (out / "results").is_dir():
+        settings.save(out)
+    return main_report(out, args.lang, args.reveal_hidden, policy=policy)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from tfgrade.bench import main_bench
 
     return main_bench(args)
+
+
+def _policy_flags(p: argparse.ArgumentParser) -> None:
+    """The instructor's files on top of the automatic grade (grade and report)."""
+    p.add_argument("--overrides", type=Path, default=None, metavar="CSV",
+                   help="instructor overrides: student,exercise,check,points,delta,reason,by,when")
+    p.add_argument("--submission-times", type=Path, default=None, metavar="CSV",
+                   help="submission times for the [deadline] policy: student,submitted_at")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -369,6 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-j", "--jobs", type=int, default=max(1, os.cpu_count() or 1), help="parallel workers")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786")
     p.add_argument("--dask-local", type=int, default=0, metavar="N", help="start a local Dask cluster of N workers")
+    _policy_flags(p)
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("grade-one", parents=[common], help="grade one student folder (Gradescope)")
@@ -376,6 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gradescope", default=None, help="write Gradescope's results.json here")
     p.add_argument("--json", default=None, help="write tfgrade's own result JSON here")
     p.add_argument("--name", default=None)
+    p.add_argument("--metadata", type=Path, default=None,
+                   help="Gradescope's submission_metadata.json (default: beside the submission folder)")
     p.set_defaults(func=cmd_grade_one)
 
     p = sub.add_parser("gradescope-bundle", parents=[common], help="build autograder.zip for Gradescope")
@@ -393,6 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", parents=[common], help="re-render reports from stored results")
     p.add_argument("out")
     p.add_argument("--reveal-hidden", action="store_true")
+    _policy_flags(p)
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("bench", parents=[common, bench_parser()],

@@ -12,7 +12,7 @@ override once, not once per run):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 TimeSource = Literal["worksheet", "gradescope", "csv", "file_time", "unknown"]
 
@@ -65,6 +65,8 @@ class LatePenalty:
     share: float
     extended: bool = False          # the student has an extension
     after_cutoff: bool = False
+    rate: float = 0.0               # penalty_per_day
+    late_until: str | None = None   # ISO 8601: after it, the whole total is lost
 
     def __post_init__(self) -> None:
         if self.time_source not in get_args(TimeSource):
@@ -77,16 +79,19 @@ class LatePenalty:
     def to_json(self) -> dict[str, Any]:
         return {"due": self.due, "submitted_at": self.submitted_at, "time_source": self.time_source,
                 "late_by_s": self.late_by_s, "days_late": self.days_late, "share": self.share,
-                "extended": self.extended, "after_cutoff": self.after_cutoff}
+                "extended": self.extended, "after_cutoff": self.after_cutoff, "rate": self.rate,
+                "late_until": self.late_until}
 
     @classmethod
     def from_json(cls, d: Any) -> LatePenalty | None:
         if not isinstance(d, dict):
             return None
-        source = d.get("time_source")
+        raw = str(d.get("time_source"))
+        source = cast(TimeSource, raw) if raw in get_args(TimeSource) else "unknown"
         return cls(due=str(d.get("due") or ""),
                    submitted_at=str(d["submitted_at"]) if d.get("submitted_at") else None,
-                   time_source=source if source in get_args(TimeSource) else "unknown",
+                   time_source=source,
                    late_by_s=_float(d.get("late_by_s")), days_late=int(_float(d.get("days_late"))),
                    share=min(1.0, max(0.0, _float(d.get("share")))), extended=bool(d.get("extended")),
-                   after_cutoff=bool(d.get("after_cutoff")))
+                   after_cutoff=bool(d.get("after_cutoff")), rate=min(1.0, max(0.0, _float(d.get("rate")))),
+                   late_until=str(d["late_until"]) if d.get("late_until") else None)

@@ -15,13 +15,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from tfgrade.engine.results import SubmissionResult, write_json_atomic
 from tfgrade.policy.deadline import DeadlinePolicy
 from tfgrade.policy.overrides import Applied, Overrides, apply_overrides
-from tfgrade.policy.submission_times import SubmissionTimes
+from tfgrade.policy.submission_times import SubmissionTimes, load_file_times, read_times_csv
 
 SETTINGS_NAME = "run_settings.json"
 
@@ -94,3 +95,17 @@ class RunSettings:
     def overlay(self, **given: Path | None) -> RunSettings:
         """These settings with every value given (not None) replacing the stored one."""
         return replace(self, **{k: v for k, v in given.items() if v is not None})
+
+
+def build_policy(settings: RunSettings, deadline: DeadlinePolicy | None, out: Path,
+                 worksheet_times: Mapping[str, datetime] | None = None) -> Policy:
+    """The policy a class is rendered with: the overrides file read (every problem of its own
+    rows told now), the submission times from each source there is."""
+    overrides = Overrides.read(settings.overrides) if settings.overrides is not None else None
+    times = SubmissionTimes().with_source("file_time", load_file_times(out))
+    if worksheet_times:
+        times = times.with_source("worksheet", worksheet_times)
+    if settings.submission_times is not None:
+        zone = deadline.zone if deadline is not None else None
+        times = times.with_source("csv", read_times_csv(settings.submission_times, zone))
+    return Policy(deadline=deadline, overrides=overrides, times=times)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -56,13 +56,14 @@ def _zone(name: object) -> tzinfo | None:
 def as_moment(value: object, zone: tzinfo | None, what: str) -> datetime:
     """A TOML (or ISO text) date-time as an aware datetime."""
     if isinstance(value, str):
+        text = value.strip()
         try:
-            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             try:
-                value = date.fromisoformat(value.strip())
+                value = date.fromisoformat(text)
             except ValueError:
-                raise _bad(what, value) from None
+                raise _bad(what, text) from None
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
@@ -130,21 +131,21 @@ class DeadlinePolicy:
         """The late penalty of a submission handed in at `submitted_at` (None: no time known,
         no penalty, and the report says so)."""
         due, late_until, extended = self.due_for(keys)
+        base = LatePenalty(due=due.isoformat(), submitted_at=None, time_source="unknown", late_by_s=0.0,
+                           days_late=0, share=0.0, extended=extended, rate=self.penalty_per_day,
+                           late_until=late_until.isoformat() if late_until is not None else None)
         if submitted_at is None:
-            return LatePenalty(due=due.isoformat(), submitted_at=None, time_source="unknown", late_by_s=0.0,
-                               days_late=0, share=0.0, extended=extended)
+            return base
         if submitted_at.tzinfo is None:
             submitted_at = submitted_at.replace(tzinfo=self.zone or due.tzinfo)
+        base = replace(base, submitted_at=submitted_at.isoformat(), time_source=source)
         late_by = (submitted_at - (due + self.grace)).total_seconds()
         if late_by <= 0:
-            return LatePenalty(due=due.isoformat(), submitted_at=submitted_at.isoformat(), time_source=source,
-                               late_by_s=0.0, days_late=0, share=0.0, extended=extended)
+            return base
         days = math.ceil(late_by / DAY_S)
         after_cutoff = late_until is not None and submitted_at > late_until + self.grace
         share = 1.0 if after_cutoff else min(1.0, round(days * self.penalty_per_day, 6))
-        return LatePenalty(due=due.isoformat(), submitted_at=submitted_at.isoformat(), time_source=source,
-                           late_by_s=round(late_by, 1), days_late=days, share=share, extended=extended,
-                           after_cutoff=after_cutoff)
+        return replace(base, late_by_s=round(late_by, 1), days_late=days, share=share, after_cutoff=after_cutoff)
 
 
 def late_by_text(seconds: float) -> str:

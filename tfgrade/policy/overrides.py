@@ -80,7 +80,8 @@ class Overrides:
         missing = [c for c in ("student", "exercise", "reason") if c not in header]
         if missing or not ("points" in header or "delta" in header):
             raise OverrideError(GRADER("policy_overrides_columns", path=str(path), columns=", ".join(COLUMNS)))
-        rows, problems = [], []
+        rows: list[Override] = []
+        problems: list[Msg] = []
         for line, record in enumerate(records, start=2):
             row = {(k or "").strip().lower(): (v or "").strip() for k, v in record.items() if k is not None}
             if not any(row.values()):
@@ -245,3 +246,26 @@ def _apply_to_exercise(ex: ExerciseResult, rows: Sequence[Override], reference_m
         new_ex = replace(new_ex, adjustment=adj)
         done.append(("", adj, tuple(r.line for r in whole)))
     return new_ex, done
+
+
+def precheck(overrides: Overrides, students: Sequence[tuple[str, ...]], checks: Mapping[str, set[str]]) -> None:
+    """Before a class is graded: every row names a student of the class (`students`: each
+    one's names, key first), an exercise of the course and one of its checks (`checks`). The
+    rest (a check a student's result lacks, a value above its maximum) is told when the
+    overrides are applied; this spares the instructor a whole grading run to learn of a typo."""
+    problems: list[Msg] = []
+    folded = [{n.strip().casefold() for n in names if n} for names in students]
+    for row in overrides.rows:
+        wanted = row.student.strip().casefold()
+        hits = sum(wanted in names for names in folded)
+        if hits != 1:
+            key = "policy_override_ambiguous_student" if hits > 1 else "policy_override_unknown_student"
+            problems.append(GRADER(key, line=row.line, student=row.student[:80]))
+        if row.exercise not in checks:
+            problems.append(GRADER("policy_override_unknown_exercise", line=row.line, exercise=row.exercise[:80],
+                                   valid=", ".join(checks)))
+        elif row.check and row.check not in checks[row.exercise]:
+            problems.append(GRADER("policy_override_unknown_check", line=row.line, check=row.check[:80],
+                                   exercise=row.exercise, valid=", ".join(sorted(checks[row.exercise]))))
+    if problems:
+        raise OverrideError.from_problems(overrides.path, problems)

@@ -22,12 +22,12 @@ from tfgrade.i18n import Lang
 from tfgrade.reports.formatting import fmt_date, fmt_num, parse_iso, report_filename, trim_text
 from tfgrade.reports.labels import labels
 from tfgrade.reports.plots import histogram_plot
-from tfgrade.reports.scoring import exercise_ids, reference_max, student_max, student_score
+from tfgrade.reports.scoring import exercise_ids, reference_max, student_final, student_max
 from tfgrade.reports.student_report import band
 from tfgrade.reports.templating import page_context, template_env
 
 FLAG_ORDER = ("not_submitted", "timeout", "crash", "unreadable", "tampering", "implausible", "public_data",
-              "grader_error")
+              "grader_error", "late", "late_time_from_files", "adjusted")
 # A flag that only repeats the student's status chip is not shown twice.
 _SAME_AS_STATUS = {"not_submitted": "not_submitted", "timeout": "timeout", "crashed": "crash",
                    "unreadable": "unreadable", "grader_error": "grader_error"}
@@ -118,6 +118,10 @@ def student_flags(result: SubmissionResult) -> list[str]:
         # Hidden accuracy checks graded on the bundled (public) split: fix with [datasets].
         "public_data": any(d.get("public_held_out") for d in details),
         "grader_error": "grader_error" in statuses or any(c.grader_error is not None for c in checks),
+        # The policies (tfgrade.policy): a late penalty, a time only the files' dates gave, an override.
+        "late": result.late is not None and result.late.is_late,
+        "late_time_from_files": result.late is not None and result.late.time_source in ("file_time", "unknown"),
+        "adjusted": result.adjusted,
     }
     return [key for key in FLAG_ORDER if found[key]]
 
@@ -180,7 +184,7 @@ def class_view(results: Sequence[SubmissionResult], lang: Lang,
 
     rows, percents = [], []
     for r in results:
-        total, total_max = student_score(r, ids), student_max(r, ids, ref)
+        total, total_max = student_final(r, ids), student_max(r, ids, ref)
         pct = _pct(total, total_max)
         if r.status != "not_submitted" and pct is not None:
             percents.append(pct)

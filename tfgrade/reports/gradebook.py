@@ -1,8 +1,11 @@
 """The gradebook: one row per student, one column per exercise, as CSV (and XLSX if possible).
 
 Columns: `student` (the display name: "Ana López (111)" with an LMS id), `id` (the unique
-student key: the LMS id, else the folder's name), one per exercise id (points), `total`,
-`max_total`, `percent`, `status`.
+student key: the LMS id, else the folder's name), one per exercise id (points, after any
+instructor override), `total` (their sum), `max_total`, then the late policy's columns
+(`submitted_at` ISO 8601, `time_source`: worksheet | gradescope | csv | file_time | unknown,
+`late_by` "2d 03:15", `penalty` in points; empty without a `[deadline]`), `final` (the grade:
+`total` − `penalty`), `percent` (of `final`), `adjusted` (an override changed this row), `status`.
 Every result gets a row, including a student whose files all failed or who handed in
 nothing: a missing row in a gradebook is how students get forgotten.
 `gradebook.xlsx` is written only when openpyxl is importable (it is not a dependency).
@@ -19,11 +22,13 @@ from pathlib import Path
 import pandas as pd
 
 from tfgrade.engine.results import SubmissionResult, write_text_atomic
+from tfgrade.policy.deadline import late_by_text
 from tfgrade.reports.formatting import csv_safe
-from tfgrade.reports.scoring import reference_max, student_max, student_score
+from tfgrade.reports.scoring import reference_max, student_max, student_penalty, student_score
 
 CSV_NAME = "gradebook.csv"
 XLSX_NAME = "gradebook.xlsx"
+LATE_COLUMNS = ("submitted_at", "time_source", "late_by", "penalty")
 
 
 def gradebook_frame(results: Sequence[SubmissionResult], exercise_ids: Sequence[str],
@@ -37,10 +42,18 @@ def gradebook_frame(results: Sequence[SubmissionResult], exercise_ids: Sequence[
             ex = r.exercise(ex_id)
             row[ex_id] = ex.score if ex is not None else 0.0
         total, top = student_score(r, exercise_ids), student_max(r, exercise_ids, ref)
+        late = r.late
+        penalty = student_penalty(r, exercise_ids) if late is not None else None
+        final = round(total - (penalty or 0.0), 4)
         row.update(total=total, max_total=top,
-                   percent=round(100.0 * total / top, 2) if top > 0 else None, status=r.status)
+                   submitted_at=late.submitted_at or "" if late else "",
+                   time_source=late.time_source if late else "",
+                   late_by=late_by_text(late.late_by_s) if late else "", penalty=penalty, final=final,
+                   percent=round(100.0 * final / top, 2) if top > 0 else None,
+                   adjusted=r.adjusted, status=r.status)
         rows.append(row)
-    columns = ["student", "id", *exercise_ids, "total", "max_total", "percent", "status"]
+    columns = ["student", "id", *exercise_ids, "total", "max_total", *LATE_COLUMNS, "final", "percent",
+               "adjusted", "status"]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -4,7 +4,9 @@
 top-level `score`, `execution_time`, `output`, `tests[]` with `name`, `score`, `max_score`,
 `status` ("passed"/"failed"), `output`, `visibility`. Hidden checks are `after_published`
 (students see them once the instructor publishes grades); the rest are `visible`.
-A not-applicable check is reported with max_score 0 (its points leave the total, as in every
+The top-level `score` is the grade after the course's policies (an instructor's overrides,
+the `[deadline]` late penalty, with the submission time from `submission_metadata.json`'s
+`created_at`); the output says why. A not-applicable check is reported with max_score 0 (its points leave the total, as in every
 tfgrade report). Grader tracebacks never go into it: students read this file.
 
 `build_gradescope_bundle(out_zip, dist=None)` writes autograder.zip with:
@@ -31,6 +33,7 @@ from tfgrade.engine.results import CheckResult, SubmissionResult
 from tfgrade.i18n import Lang, Msg
 from tfgrade.reports.formatting import MAX_MESSAGE_CHARS, trim_text
 from tfgrade.reports.labels import label
+from tfgrade.reports.policy_view import adjustment_msg, result_late_msgs
 
 MAX_TEST_OUTPUT = 8000
 MAX_TOP_OUTPUT = 20000
@@ -79,6 +82,8 @@ def _test_output(check: CheckResult, lang: Lang) -> str:
         parts.append(trim_text(f"{error.type}: {error.message}" if error.type else error.message, MAX_MESSAGE_CHARS)[0])
     if check.tampering:
         parts.append(label("tampering", lang) + ".")
+    if check.adjustment is not None:
+        parts.append(adjustment_msg(check.adjustment, lang))
     return trim_text("\n".join(p for p in parts if p), MAX_TEST_OUTPUT)[0]
 
 
@@ -99,13 +104,16 @@ def _test(number: str, exercise: str, ex_title: str, check: CheckResult, lang: L
 def to_gradescope(result: SubmissionResult, execution_time: float, *, lang: Lang = "es") -> dict[str, Any]:
     """The Gradescope results dict for one graded submission."""
     tests: list[dict[str, Any]] = []
-    lines = [f"{result.student}: {result.score:g} / {result.max_score:g}"]
+    lines = [f"{result.student}: {result.final_score:g} / {result.max_score:g}"]
+    lines += result_late_msgs(result, lang)
     for i, ex in enumerate(result.exercises, start=1):
         title = ex.title.get(lang)
         status = label(f"ex_{ex.status}", lang)
         lines.append(f"- {title} ({ex.exercise}): {ex.score:g} / {ex.max_score:g} — {status}")
         if ex.message:
             lines.append(f"  {ex.message.get(lang)}")
+        if ex.adjustment is not None:
+            lines.append(f"  {adjustment_msg(ex.adjustment, lang)}")
         for w in ex.warnings:
             lines.append(f"  {w.get(lang)}")
         if ex.hidden_points:
@@ -121,7 +129,8 @@ def to_gradescope(result: SubmissionResult, execution_time: float, *, lang: Lang
               f"isolation: {result.isolation} · tfgrade {result.tool_version}")
     lines.append(iso.get(lang))
     return {
-        "score": max(0.0, round(result.score, 4)),
+        # The grade after overrides and the late penalty: Gradescope takes this over the tests' sum.
+        "score": max(0.0, round(result.final_score, 4)),
         "execution_time": max(0, int(round(execution_time))),
         "output": trim_text("\n".join(lines), MAX_TOP_OUTPUT)[0],
         "output_format": "text",

@@ -51,7 +51,7 @@ from typing import Literal
 from tfgrade.engine.results import SubmissionResult, write_text_atomic
 from tfgrade.reports.formatting import csv_safe
 from tfgrade.reports.scoring import exercise_ids as ids_of
-from tfgrade.reports.scoring import reference_max, student_max, student_score
+from tfgrade.reports.scoring import reference_max, student_final, student_max
 
 MoodleIdentifier = Literal["email", "username", "id_number"]
 MOODLE_HEADERS: dict[str, str] = {"email": "Email address", "username": "Username", "id_number": "ID number"}
@@ -156,7 +156,7 @@ def write_moodle_csv(results: Sequence[SubmissionResult], out_dir: Path, *,
     imported, unmatched = [], []
     shared = _shared_names(results)
     for r in sorted(results, key=_order):
-        total, top = student_score(r, ids), student_max(r, ids, ref)
+        total, top = student_final(r, ids), student_max(r, ids, ref)
         if roster is None:
             key, name = r.key, r.student
         else:
@@ -194,7 +194,7 @@ def write_canvas_csv(results: Sequence[SubmissionResult], out_dir: Path, *,
     imported, unmatched = [], []
     shared = _shared_names(results)
     for r in sorted(results, key=_order):
-        total, top = student_score(r, ids), student_max(r, ids, ref)
+        total, top = student_final(r, ids), student_max(r, ids, ref)
         if roster is None:
             canvas_id, sis_user, sis_login, section, name = r.student_id or "", "", "", "", r.student
         else:

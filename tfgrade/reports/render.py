@@ -21,6 +21,8 @@ from pathlib import Path
 
 from tfgrade.engine.results import SubmissionResult, as_grader_error
 from tfgrade.i18n import Lang, Msg
+from tfgrade.policy.apply import Policy
+from tfgrade.policy.audit import LOG_NAME, record
 from tfgrade.reports.class_report import write_class_report
 from tfgrade.reports.gradebook import write_gradebook
 from tfgrade.reports.lms import read_roster, write_canvas_csv, write_moodle_csv
@@ -38,6 +40,7 @@ class RenderSummary:
     unreadable: list[tuple[Path, str]] = field(default_factory=list)   # (file, why)
     unmatched: list[str] = field(default_factory=list)                 # LMS: students not in the roster
     failed: list[str] = field(default_factory=list)                    # reports that became grader_error rows
+    adjustments: int = 0                                               # instructor overrides applied
 
 
 def load_results(results_dir: Path) -> tuple[list[SubmissionResult], list[tuple[Path, str]]]:
@@ -54,11 +57,13 @@ def load_results(results_dir: Path) -> tuple[list[SubmissionResult], list[tuple[
 def render_all(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, *,
                roster: Path | None = None, max_points: Mapping[str, float] | None = None,
                results: Sequence[SubmissionResult] | None = None,
-               exercise_ids: Sequence[str] | None = None) -> RenderSummary:
+               exercise_ids: Sequence[str] | None = None, policy: Policy | None = None) -> RenderSummary:
     """Load OUT/results/*.json (unless `results` is given) and write every report and export.
 
     `exercise_ids` (the course's order) and `max_points` (each exercise's maximum from the pack)
-    are optional: by default both come from the results themselves (scoring.py).
+    are optional: by default both come from the results themselves (scoring.py). `policy` (the
+    instructor's overrides and late policy) is applied here, on top of the stored automatic
+    results, which stay as they are; every adjustment applied goes to the audit log.
     """
     out_dir = Path(out_dir)
     summary = RenderSummary()
@@ -67,6 +72,12 @@ def render_all(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, *,
         results = loaded
     env = template_env()
     ref = reference_max(results, max_points)
+    if policy is not None:
+        outcome = policy.apply(results, ref)        # OverrideError: nothing is written
+        results = outcome.results
+        if policy.overrides is not None or (out_dir / LOG_NAME).is_file():
+            summary.adjustments = len(outcome.applied)
+            record(out_dir, policy.overrides, outcome.applied)
     rendered = []
     for result in results:
         try:
@@ -92,7 +103,7 @@ def render_all(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, *,
     return summary
 
 
-def main_report(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False) -> int:
+def main_report(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, policy: Policy | None = None) -> int:
     """Back end of `tfgrade report OUT`. 0: all written; 1: some results unreadable; 2: nothing to do."""
     out_dir = Path(out_dir)
     results_dir = out_dir / "results"
@@ -100,7 +111,7 @@ def main_report(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False) -
         print(Msg(f"no existe {results_dir}: ¿corregiste antes con `tfgrade grade`?",
                   f"{results_dir} does not exist: did you run `tfgrade grade` first?").get(lang), file=sys.stderr)
         return 2
-    summary = render_all(out_dir, lang, reveal_hidden)
+    summary = render_all(out_dir, lang, reveal_hidden, policy=policy)
     for path, why in summary.unreadable:
         print(Msg(f"resultado ilegible, omitido: {path.name} ({why})",
                   f"unreadable result, skipped: {path.name} ({why})").get(lang), file=sys.stderr)

@@ -48,3 +48,14 @@ def student_max(result: SubmissionResult, ids: Sequence[str], ref: Mapping[str, 
 
 def student_score(result: SubmissionResult, ids: Sequence[str]) -> float:
     return round(sum(ex.score for i in ids if (ex := result.exercise(i)) is not None), 4)
+
+
+def student_penalty(result: SubmissionResult, ids: Sequence[str]) -> float:
+    """Points the late policy takes from the student's total over `ids` (0 without one)."""
+    share = result.late.share if result.late is not None else 0.0
+    return round(student_score(result, ids) * share, 4)
+
+
+def student_final(result: SubmissionResult, ids: Sequence[str]) -> float:
+    """The grade: the (adjusted) total less the late penalty. What every export carries."""
+    return round(student_score(result, ids) - student_penalty(result, ids), 4)

@@ -28,6 +28,7 @@ from tfgrade.reports.formatting import (
     trim_text,
 )
 from tfgrade.reports.labels import labels
+from tfgrade.reports.policy_view import adjustment_msg, result_late_msgs
 from tfgrade.reports.scoring import exercise_max, student_max
 from tfgrade.reports.templating import page_context, template_env
 
@@ -45,6 +46,7 @@ class CheckView:
     counts: bool           # False for not applicable: its points leave the total
     hidden: bool           # a hidden check (shown in full only with reveal_hidden)
     details: DetailsView | None
+    adjusted: str = ""     # "adjusted by your instructor: REASON (1 → 3 points)"
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class ExerciseView:
     notebook: str = ""          # link to the student's notebook, rendered and sanitized
     hidden_output: str = ""     # printed during hidden checks' calls: only when revealing hidden
     hidden_output_trimmed: bool = False
+    adjusted: str = ""          # an instructor's adjustment of the whole exercise
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,19 @@ class StudentView:
     isolation_key: str
     tool_version: str
     duration: str
+    total_before_penalty: str = ""    # the (adjusted) total, when a late penalty took some of it
+    penalty: str = ""                 # points the late policy took ("" when none)
+    late_lines: tuple[str, ...] = ()  # why: the deadline, when it was handed in, where that time came from
+    late_kind: str = ""               # on_time | late | cutoff | unknown: the callout's colour
+
+
+def _late_kind(result: SubmissionResult) -> str:
+    late = result.late
+    if late is None:
+        return ""
+    if late.submitted_at is None:
+        return "unknown"
+    return "cutoff" if late.after_cutoff else "late" if late.is_late else "on_time"
 
 
 def band(score: float, max_score: float) -> str:
@@ -113,6 +129,7 @@ def check_view(check: CheckResult, lang: Lang, reveal_hidden: bool) -> CheckView
         points=fmt_num(check.points, lang) if check.counts_in_total else "—",
         max_points=fmt_num(check.max_points, lang), feedback=feedback, masked=masked,
         counts=check.counts_in_total, hidden=check.hidden, details=details,
+        adjusted=adjustment_msg(check.adjustment, lang) if check.adjustment else "",
     )
 
 
@@ -140,6 +157,7 @@ def exercise_view(ex: ExerciseResult, lang: Lang, reveal_hidden: bool, max_score
         student_time=fmt_seconds(ex.student_time_s, lang) if ex.student_time_s > 0 else "",
         hidden_points_pending=fmt_num(ex.hidden_points, lang) if ex.hidden_points > 0 else "",
         notebook=notebook, hidden_output=hidden_output, hidden_output_trimmed=hidden_trimmed,
+        adjusted=adjustment_msg(ex.adjustment, lang) if ex.adjustment else "",
     )
 
 
@@ -153,12 +171,16 @@ def student_view(result: SubmissionResult, lang: Lang, reveal_hidden: bool = Fal
     ref = max_points or {}
     ids = [e.exercise for e in result.exercises]
     total_max = student_max(result, ids, ref)
+    final = result.final_score
     return StudentView(
         student=result.student, student_id=result.student_id or "", date=fmt_date(result.graded_at, lang),
-        score=fmt_num(result.score, lang), max_score=fmt_num(total_max, lang),
-        percent=_percent(result.score, total_max),
-        percent_text=fmt_percent(result.score, total_max, lang),
-        band=band(result.score, total_max), status_label=t.get(f"sub_{result.status}", result.status),
+        score=fmt_num(final, lang), max_score=fmt_num(total_max, lang),
+        percent=_percent(final, total_max),
+        percent_text=fmt_percent(final, total_max, lang),
+        total_before_penalty=fmt_num(result.score, lang) if result.penalty > 0 else "",
+        penalty=fmt_num(result.penalty, lang) if result.penalty > 0 else "",
+        late_lines=tuple(result_late_msgs(result, lang)), late_kind=_late_kind(result),
+        band=band(final, total_max), status_label=t.get(f"sub_{result.status}", result.status),
         exercises=[exercise_view(e, lang, reveal_hidden, exercise_max(e, e.exercise, ref),
                                  (notebooks or {}).get(e.exercise, "")) for e in result.exercises],
         isolation=t.get(f"isolation_{result.isolation}", result.isolation), isolation_key=result.isolation,
