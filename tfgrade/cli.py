@@ -185,11 +185,15 @@ def _write_notebook_views(students: list, out: Path) -> None:  # type: ignore[ty
                 continue          # (text no encoder takes): the report just has no link to it
 
 
-def _write_outputs(out: Path, results: list, course, lang: Lang) -> None:  # type: ignore[no-untyped-def,type-arg]
-    """Gradebook, LMS exports, the class report and one report per student."""
-    from tfgrade.reports.render import render_all
+def _write_outputs(out: Path, results: list, course, lang: Lang,  # type: ignore[no-untyped-def,type-arg]
+                   worksheet: Path | None = None) -> None:
+    """Gradebook, LMS exports, the class report and one report per student (and Moodle's worksheet)."""
+    from tfgrade.reports.render import render_all, say_moodle
 
-    render_all(out, lang=lang, reveal_hidden=False, results=results, exercise_ids=list(course.ids))
+    summary = render_all(out, lang=lang, reveal_hidden=False, results=results, exercise_ids=list(course.ids),
+                         worksheet=worksheet)
+    if summary.moodle is not None:
+        say_moodle(summary.moodle, out, lang)
 
 
 def _runner(config: RunConfig) -> LocalPool | DaskRunner:
@@ -224,9 +228,18 @@ def cmd_grade(args: argparse.Namespace) -> int:
         raise TfgradeError(Msg(f"no existe {source}", f"{source} does not exist"))
     out = Path(args.out)
     _preflight(course)
+    worksheet = Path(args.worksheet) if getattr(args, "worksheet", None) else None
+    if worksheet is not None:
+        from tfgrade.reports.moodle_worksheet import read_worksheet
+
+        read_worksheet(worksheet)          # a file that is not a worksheet stops the run before grading
     students = discover(source, course, out / ".intake")
     try:
         write_mapping(students, out)
+        if any(s.student_id for s in students):
+            from tfgrade.reports.moodle_feedback import write_folders
+
+            write_folders(students, out)   # the download's folder names, for the feedback zip
     except OSError as exc:
         _say(_cannot_write(out, exc), args.lang, sys.stderr)
         return 1
@@ -248,7 +261,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return 1
     try:
         _write_notebook_views(students, out)
-        _write_outputs(out, summary.results, course, args.lang)
+        _write_outputs(out, summary.results, course, args.lang, worksheet)
     except OSError as exc:
         _say(_cannot_write(out, exc), args.lang, sys.stderr)
         return 1
@@ -326,7 +339,8 @@ def cmd_release(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from tfgrade.reports.render import main_report
 
-    return main_report(Path(args.out), args.lang, args.reveal_hidden)
+    sheet = getattr(args, "worksheet", None)
+    return main_report(Path(args.out), args.lang, args.reveal_hidden, Path(sheet) if sheet else None)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -369,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-j", "--jobs", type=int, default=max(1, os.cpu_count() or 1), help="parallel workers")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786")
     p.add_argument("--dask-local", type=int, default=0, metavar="N", help="start a local Dask cluster of N workers")
+    p.add_argument("--worksheet", default=None, help="Moodle grading worksheet to fill in (OUT/moodle/)")
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("grade-one", parents=[common], help="grade one student folder (Gradescope)")
@@ -393,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", parents=[common], help="re-render reports from stored results")
     p.add_argument("out")
     p.add_argument("--reveal-hidden", action="store_true")
+    p.add_argument("--worksheet", default=None, help="Moodle grading worksheet to fill in (OUT/moodle/)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("bench", parents=[common, bench_parser()],
