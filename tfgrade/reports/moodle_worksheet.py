@@ -2,7 +2,7 @@
 
 The format, as Moodle's source writes and reads it (moodle/moodle):
 
-* **Download** ("Download grading worksheet" / «Descargar hoja de calificaciones»):
+* **Download** ("Download grading worksheet" / «Descargar la hoja de calificaciones»):
   `mod/assign/feedback/offline/locallib.php` `download_grades()` prints `mod/assign/gradingtable.php`
   as CSV through `dataformat/csv` (Spout's CSV writer: comma, UTF-8, and a UTF-8 BOM by default).
   Columns, in order: `Identifier`, `Full name`, the identity fields the site shows (`Email address`…),
@@ -26,7 +26,7 @@ The format, as Moodle's source writes and reads it (moodle/moodle):
   disabled for that user (locked, or overridden in the gradebook).
 * Dates are `userdate(t)` (`strftimedaydatetime`, in the downloading user's time zone), "-" when
   none: en "Tuesday, 1 December 2026, 10:15 PM", es "martes, 1 de diciembre de 2026, 22:15".
-* **Upload** ("Upload grading worksheet" / «Subir hoja de calificaciones»):
+* **Upload** ("Upload grading worksheet" / «Subir la hojas de calificaciones», sic):
   `mod/assign/feedback/offline/importgradeslib.php` finds the columns by header text **in the
   uploading user's current language** (`get_string('grade')`, `recordid`, `lastmodifiedgrade`:
   all three are required, else "invalidgradeimport"): upload with Moodle in the language of the
@@ -39,7 +39,9 @@ The format, as Moodle's source writes and reads it (moodle/moodle):
   the grade is unchanged, empty, negative, above the maximum, grading is disabled, or when Moodle's
   grade was modified more than 60 s after `strtotime(Last modified (grade))` unless "ignore modified"
   is ticked. So `Last modified (grade)` is kept exactly as downloaded (PHP's strtotime cannot read a
-  Spanish date: with a Spanish download, tick «Permitir la actualización de registros…» to replace
+  Spanish date: with a Spanish download, tick "Allow updating records that have been modified more recently in Moodle than in the
+  spreadsheet" («Permitir la actualización de los registros que se han modificado recientemente…»,
+  `ignoremodified` in `lang/*/assignfeedback_offline.php`) to replace
   grades that already exist in Moodle). Feedback comments are stored as HTML: text from student keys
   is escaped.
 
