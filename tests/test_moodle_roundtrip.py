@@ -349,3 +349,23 @@ def test_render_all_writes_the_moodle_folder(tmp_path: Path, english: Path) -> N
         assert (moodle / name).is_file() and moodle / name in summary.exports
     assert read_worksheet(moodle / "grading_worksheet.csv").header == tuple(EN_HEADER)
     assert "Ana López_101_assignsubmission_file/Ana López_101.html" in zipfile.ZipFile(moodle / "feedback_files.zip").namelist()
+
+
+def test_tfgrade_report_with_a_worksheet_fills_it_in(tmp_path: Path, english: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tfgrade.cli import main
+    from tfgrade.engine.results import safe_file_stem, write_json_atomic
+
+    out = tmp_path / "OUT"
+    for r in _class():
+        write_json_atomic(out / "results" / f"{safe_file_stem(r.file_label)}.json", r.to_json())
+    write_folders([StudentFiles("Ana López", tmp_path / "Ana López_101_assignsubmission_file_", {}, student_id="101")], out)
+    assert main(["report", str(out), "--lang", "en", "--worksheet", str(english)]) == 0
+    said = capsys.readouterr().out
+    assert "Moodle: 3 of 5 rows filled in moodle/grading_worksheet.csv; 5 reports in moodle/feedback_files.zip" in said
+    assert "Moodle: 5 rows, results or reports could not be matched" in said     # 4 worksheet + 1 zip
+    assert "Ana López_101_assignsubmission_file_/Ana López_101.html" in zipfile.ZipFile(
+        out / "moodle" / "feedback_files.zip").namelist()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    assert main(["report", str(out), "--lang", "es", "--worksheet", str(bad)]) == 2
+    assert "no es una hoja de calificaciones de Moodle" in capsys.readouterr().err

@@ -29,6 +29,7 @@ from tfgrade.reports.class_report import write_class_report
 from tfgrade.reports.gradebook import write_gradebook
 from tfgrade.reports.lms import read_roster, write_canvas_csv, write_moodle_csv
 from tfgrade.reports.moodle_feedback import MoodleExport, write_moodle_exports
+from tfgrade.reports.moodle_worksheet import read_worksheet
 from tfgrade.reports.scoring import exercise_ids as ids_of
 from tfgrade.reports.scoring import reference_max
 from tfgrade.reports.student_report import write_student_report
@@ -112,6 +113,8 @@ def main_report(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, w
         print(Msg(f"no existe {results_dir}: ¿corregiste antes con `tfgrade grade`?",
                   f"{results_dir} does not exist: did you run `tfgrade grade` first?").get(lang), file=sys.stderr)
         return 2
+    if worksheet is not None:
+        read_worksheet(worksheet)      # not a worksheet: say so before rendering anything
     summary = render_all(out_dir, lang, reveal_hidden, worksheet=worksheet)
     for path, why in summary.unreadable:
         print(Msg(f"resultado ilegible, omitido: {path.name} ({why})",
