@@ -186,33 +186,53 @@ def _write_notebook_views(students: list, out: Path) -> None:  # type: ignore[ty
                 continue          # (text no encoder takes): the report just has no link to it
 
 
-def _write_outputs(out: Path, results: list, course, lang: Lang, policy: Policy | None = None  # type: ignore[no-untyped-def,type-arg]
-                   ) -> None:
-    """Gradebook, LMS exports, the class report and one report per student."""
-    from tfgrade.reports.render import render_all
+def _write_outputs(out: Path, results: list, course, lang: Lang, policy: Policy | None = None,  # type: ignore[no-untyped-def,type-arg]
+                   worksheet: Path | None = None) -> None:
+    """Gradebook, LMS exports, the class report and one report per student (and Moodle's worksheet)."""
+    from tfgrade.reports.render import render_all, say_moodle
 
-    render_all(out, lang=lang, reveal_hidden=False, results=results, exercise_ids=list(course.ids), policy=policy)
+    summary = render_all(out, lang=lang, reveal_hidden=False, results=results, exercise_ids=list(course.ids),
+                         policy=policy, worksheet=worksheet)
+    if summary.moodle is not None:
+        say_moodle(summary.moodle, out, lang)
 
 
 def _class_policy_inputs(args: argparse.Namespace, students: list, out: Path) -> RunSettings:  # type: ignore[type-arg]
     """What the class's grades depend on beyond the results, remembered for `tfgrade report`:
-    the files given (OUT/run_settings.json) and each student's file times, the fallback
-    submission time (OUT/submission_times.json)."""
+    the files given (OUT/run_settings.json), each student's file times, the fallback
+    submission time (OUT/submission_times.json), and the download's folder names (the feedback zip)."""
     from tfgrade.policy.apply import RunSettings
     from tfgrade.policy.submission_times import newest_file_time, save_file_times
 
-    settings = RunSettings(course=args.course, overrides=args.overrides, worksheet=getattr(args, "worksheet", None),
+    settings = RunSettings(course=args.course, overrides=args.overrides, worksheet=args.worksheet,
                            submission_times=args.submission_times)
     save_file_times(out, {s.key: moment for s in students if (moment := newest_file_time(s.files.values()))})
+    if any(s.student_id for s in students):
+        from tfgrade.reports.moodle_feedback import write_folders
+
+        write_folders(students, out)
     settings.save(out)
     return settings
 
 
-def _class_policy(settings: RunSettings, course: Course, students: list, out: Path) -> Policy:  # type: ignore[type-arg]
+def _policy(settings: RunSettings, course: Course | None, out: Path) -> Policy:
+    """The policy a class is rendered with; the worksheet (if any) read first: a file that is
+    not Moodle's worksheet stops the command before anything is graded or written."""
     from tfgrade.policy.apply import build_policy
+
+    deadline = course.deadline if course is not None else None
+    times = None
+    if settings.worksheet is not None:
+        from tfgrade.reports.moodle_worksheet import read_worksheet, worksheet_submission_times
+
+        times = worksheet_submission_times(read_worksheet(settings.worksheet, deadline.zone if deadline else None))
+    return build_policy(settings, deadline, out, times)
+
+
+def _class_policy(settings: RunSettings, course: Course, students: list, out: Path) -> Policy:  # type: ignore[type-arg]
     from tfgrade.policy.overrides import precheck
 
-    policy = build_policy(settings, course.deadline, out)
+    policy = _policy(settings, course, out)
     if policy.overrides is not None:
         precheck(policy.overrides, [(s.key, s.display, s.name, s.student_id or "") for s in students],
                  {ex.id: {c.id for c in ex.checks} for ex in course.exercises})
@@ -251,6 +271,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
         raise TfgradeError(Msg(f"no existe {source}", f"{source} does not exist"))
     out = Path(args.out)
     _preflight(course)
+    worksheet = Path(args.worksheet) if getattr(args, "worksheet", None) else None
+    if worksheet is not None:
+        from tfgrade.reports.moodle_worksheet import read_worksheet
+
+        read_worksheet(worksheet)          # a file that is not a worksheet stops the run before grading
     students = discover(source, course, out / ".intake")
     try:
         write_mapping(students, out)
@@ -277,7 +302,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return 1
     try:
         _write_notebook_views(students, out)
-        _write_outputs(out, summary.results, course, args.lang, policy)
+        _write_outputs(out, summary.results, course, args.lang, policy, settings.worksheet)
     except OSError as exc:
         _say(_cannot_write(out, exc), args.lang, sys.stderr)
         return 1
@@ -382,18 +407,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Re-render from OUT/results with the policies the class was graded with (OUT/run_settings.json);
     `--course`, `--overrides`, `--worksheet`, `--submission-times` given here replace those."""
     from tfgrade.pack.course import Course
-    from tfgrade.policy.apply import RunSettings, build_policy
+    from tfgrade.policy.apply import RunSettings
     from tfgrade.reports.render import main_report
 
     out = Path(args.out)
     stored = RunSettings.load(out)
-    settings = stored.overlay(course=args.course, overrides=args.overrides, worksheet=getattr(args, "worksheet", None),
+    settings = stored.overlay(course=args.course, overrides=args.overrides, worksheet=args.worksheet,
                               submission_times=args.submission_times)
-    deadline = Course.load(args.pack, settings.course).deadline if settings.course is not None else None
-    policy = build_policy(settings, deadline, out)
+    course = Course.load(args.pack, settings.course) if settings.course is not None else None
+    policy = _policy(settings, course, out)
     if settings != stored and (out / "results").is_dir():
         settings.save(out)
-    return main_report(out, args.lang, args.reveal_hidden, policy=policy)
+    return main_report(out, args.lang, args.reveal_hidden, policy=policy, worksheet=settings.worksheet)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -408,6 +433,8 @@ def _policy_flags(p: argparse.ArgumentParser) -> None:
                    help="instructor overrides: student,exercise,check,points,delta,reason,by,when")
     p.add_argument("--submission-times", type=Path, default=None, metavar="CSV",
                    help="submission times for the [deadline] policy: student,submitted_at")
+    p.add_argument("--worksheet", type=Path, default=None, metavar="CSV",
+                   help="Moodle's grading worksheet to fill in (OUT/moodle/), and its submission times")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,12 +7,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from tfgrade.catalogue import GRADER
-from tfgrade.engine.adjustments import Adjustment, LatePenalty
+from tfgrade.engine.adjustments import Adjustment, LatePenalty, TimeSource
 from tfgrade.engine.results import SubmissionResult
 from tfgrade.i18n import Lang, Msg
 from tfgrade.policy.deadline import late_by_text
 from tfgrade.reports.formatting import fmt_num
 from tfgrade.reports.labels import MONTHS
+
+
+TIME_SOURCE_KEYS: dict[TimeSource, str] = {
+    "worksheet": "policy_time_source_worksheet", "gradescope": "policy_time_source_gradescope",
+    "csv": "policy_time_source_csv", "file_time": "policy_time_source_file_time", "unknown": "policy_time_unknown"}
 
 
 def fmt_moment(text: str | None, lang: Lang) -> str:
@@ -59,7 +64,7 @@ def late_msgs(late: LatePenalty, penalty_points: float, lang: Lang) -> list[str]
                           share=_percent(late.share, lang), penalty=fmt_num(penalty_points, lang)))
     else:
         out.append(GRADER("policy_on_time", submitted=submitted, due=due))
-    out.append(GRADER(f"policy_time_source_{late.time_source}"))
+    out.append(GRADER(TIME_SOURCE_KEYS[late.time_source]))
     return [m.get(lang) for m in out]
 
 

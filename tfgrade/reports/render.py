@@ -5,6 +5,9 @@ Layout written under OUT:
     reports/<student>.html          one per student (formatting.report_filename)
     gradebook.csv [gradebook.xlsx]  gradebook (xlsx only when openpyxl is importable)
     lms/moodle.csv, lms/canvas.csv  LMS grade imports, with *_unmatched.csv beside them
+    moodle/grading_worksheet.csv    with `worksheet`: Moodle's grading worksheet filled in, and
+    moodle/feedback_files.zip       the reports as Moodle feedback files (moodle_worksheet.py,
+                                    moodle_feedback.py), with *_unmatched.csv beside them
 
 A roster for the LMS files is taken from the `roster` argument or, when absent, from
 OUT/roster.csv if it exists (columns documented in lms.py). Results that cannot be read are
@@ -19,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tfgrade.catalogue import GRADER
 from tfgrade.engine.results import SubmissionResult, as_grader_error
 from tfgrade.i18n import Lang, Msg
 from tfgrade.policy.apply import Policy
@@ -26,6 +30,8 @@ from tfgrade.policy.audit import LOG_NAME, record
 from tfgrade.reports.class_report import write_class_report
 from tfgrade.reports.gradebook import write_gradebook
 from tfgrade.reports.lms import read_roster, write_canvas_csv, write_moodle_csv
+from tfgrade.reports.moodle_feedback import MoodleExport, write_moodle_exports
+from tfgrade.reports.moodle_worksheet import read_worksheet
 from tfgrade.reports.scoring import exercise_ids as ids_of
 from tfgrade.reports.scoring import reference_max
 from tfgrade.reports.student_report import write_student_report
@@ -41,6 +47,7 @@ class RenderSummary:
     unmatched: list[str] = field(default_factory=list)                 # LMS: students not in the roster
     failed: list[str] = field(default_factory=list)                    # reports that became grader_error rows
     adjustments: int = 0                                               # instructor overrides applied
+    moodle: MoodleExport | None = None                                 # with a Moodle grading worksheet
 
 
 def load_results(results_dir: Path) -> tuple[list[SubmissionResult], list[tuple[Path, str]]]:
@@ -57,13 +64,16 @@ def load_results(results_dir: Path) -> tuple[list[SubmissionResult], list[tuple[
 def render_all(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, *,
                roster: Path | None = None, max_points: Mapping[str, float] | None = None,
                results: Sequence[SubmissionResult] | None = None,
-               exercise_ids: Sequence[str] | None = None, policy: Policy | None = None) -> RenderSummary:
+               exercise_ids: Sequence[str] | None = None, policy: Policy | None = None,
+               worksheet: Path | None = None, folders: Mapping[str, str] | None = None) -> RenderSummary:
     """Load OUT/results/*.json (unless `results` is given) and write every report and export.
 
     `exercise_ids` (the course's order) and `max_points` (each exercise's maximum from the pack)
     are optional: by default both come from the results themselves (scoring.py). `policy` (the
     instructor's overrides and late policy) is applied here, on top of the stored automatic
     results, which stay as they are; every adjustment applied goes to the audit log.
+    `worksheet`: Moodle's downloaded grading worksheet, filled in under OUT/moodle/ with the
+    feedback-files zip; `folders` (key -> download folder name) defaults to OUT/moodle/folders.json.
     """
     out_dir = Path(out_dir)
     summary = RenderSummary()
@@ -100,10 +110,14 @@ def render_all(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, *,
         summary.exports += [export.path, export.unmatched_path]
         summary.unmatched += [u.student for u in export.unmatched
                               if u.reason in ("not_in_roster", "ambiguous") and u.student not in summary.unmatched]
+    if worksheet is not None:
+        summary.moodle = write_moodle_exports(results, out_dir, worksheet, folders=folders, max_points=ref, ids=ids)
+        summary.exports += summary.moodle.paths
     return summary
 
 
-def main_report(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, policy: Policy | None = None) -> int:
+def main_report(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, policy: Policy | None = None,
+                worksheet: Path | None = None) -> int:
     """Back end of `tfgrade report OUT`. 0: all written; 1: some results unreadable; 2: nothing to do."""
     out_dir = Path(out_dir)
     results_dir = out_dir / "results"
@@ -111,7 +125,9 @@ def main_report(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, p
         print(Msg(f"no existe {results_dir}: ¿corregiste antes con `tfgrade grade`?",
                   f"{results_dir} does not exist: did you run `tfgrade grade` first?").get(lang), file=sys.stderr)
         return 2
-    summary = render_all(out_dir, lang, reveal_hidden, policy=policy)
+    if worksheet is not None:
+        read_worksheet(worksheet)      # not a worksheet: say so before rendering anything
+    summary = render_all(out_dir, lang, reveal_hidden, policy=policy, worksheet=worksheet)
     for path, why in summary.unreadable:
         print(Msg(f"resultado ilegible, omitido: {path.name} ({why})",
                   f"unreadable result, skipped: {path.name} ({why})").get(lang), file=sys.stderr)
@@ -124,4 +140,14 @@ def main_report(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, p
     if summary.unmatched:
         print(Msg(f"{len(summary.unmatched)} estudiantes no están en la lista de clase (ver lms/*_unmatched.csv)",
                   f"{len(summary.unmatched)} students are not in the roster (see lms/*_unmatched.csv)").get(lang))
+    if summary.moodle is not None:
+        say_moodle(summary.moodle, out_dir, lang)
     return 1 if summary.unreadable else 0
+
+
+def say_moodle(export: MoodleExport, out_dir: Path, lang: Lang) -> None:
+    print(GRADER("moodle_written", filled=export.filled, rows=export.rows, reports=export.reports,
+                 worksheet=export.worksheet.relative_to(out_dir), zip=export.zip.relative_to(out_dir)).get(lang))
+    if export.unmatched:
+        print(GRADER("moodle_unmatched_count", n=len(export.unmatched),
+                     path=", ".join(str(p.relative_to(out_dir)) for p in export.unmatched_paths)).get(lang))
