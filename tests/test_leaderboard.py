@@ -421,3 +421,29 @@ def test_gradescope_schema_refuses_a_bad_leaderboard() -> None:
     for bad in ({"name": "x", "value": 0.5, "order": "up"}, {"value": 0.5}, {"name": "x", "value": [1]},
                 {"name": "x", "value": 1, "private": 0.9}):
         assert not VALIDATOR.is_valid({**data, "leaderboard": [bad]}), bad
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+@pytest.mark.slow
+def test_a_graded_solution_carries_the_figures(grader: Any, tmp_path: Path) -> None:
+    """The reference ex06 solution, graded for real: the held-out check records the public,
+    private and whole figures, the whole one is the check's own accuracy, the points do not
+    move, and Gradescope gets the public one."""
+    from gradehelp import grade_case
+
+    root = Path(__file__).resolve().parent.parent
+    ex = grade_case(grader, tmp_path, "ex06_diabetes_mlp", root / "solutions" / "ex06_diabetes_mlp.py")
+    check = next(c for c in ex.checks if c.id == "heldout_accuracy")
+    figures = check.details[learning.LEADERBOARD_DETAILS]
+    assert figures["metric"] == "accuracy" and figures["higher_is_better"] is True
+    assert figures["n_public"] + figures["n_private"] == check.details["n_test"] == 332
+    assert figures["whole"] == pytest.approx(check.details["accuracy"], abs=1e-4)
+    n_pub, n_priv = figures["n_public"], figures["n_private"]
+    assert (figures["public"] * n_pub + figures["private"] * n_priv) / 332 == pytest.approx(figures["whole"], abs=1e-5)
+    assert check.points == check.max_points              # the score itself is unchanged: on all 332
+    result = SubmissionResult(student="ana", exercises=(ex,), isolation="basic", tool_version="t",
+                              graded_at="2026-12-01T00:00:00Z")
+    entries = lb.gradescope_entries(result, LeaderboardConfig(), "en")
+    assert entries and entries[0]["value"] == pytest.approx(figures["public"], abs=1e-4)
