@@ -323,8 +323,12 @@ def test_flagged_figures_stay_off_the_public_board() -> None:
                                   implausible={"es": "demasiado", "en": "too good"})]
     students = _board(BEFORE).view(flagged, "en", instructor=False, now=NOW).tables[0].rows
     assert "Alfa" not in {r.pseudonym for r in students}
+    assert [(r.rank, r.pseudonym) for r in students] == [(1, "Zeta"), (2, "Vega Puma 17")]
     teachers = _board(BEFORE).view(flagged, "en", instructor=True, now=NOW).tables[0].rows
-    assert [r.flagged for r in teachers if r.pseudonym == "Alfa"] == [True]
+    assert [(r.rank, r.pseudonym, r.flagged) for r in teachers] == [
+        (1, "Zeta", False), (2, "Vega Puma 17", False), (None, "Alfa", True)]     # the same ranks, flagged last
+    html = lb.render_page(_board(BEFORE).view(flagged, "en", instructor=True, now=NOW), "en")
+    assert "off the public board" in html
 
 
 def test_only_the_configured_exercises_are_on_the_board() -> None:

@@ -238,12 +238,12 @@ T = TypeVar("T")
 
 
 def ranked(entries: Sequence[T], value: Callable[[T], float | None], higher_is_better: bool,
-           name: Callable[[T], str]) -> list[tuple[int, T]]:
+           name: Callable[[T], str]) -> list[tuple[int | None, T]]:
     """Entries with a value, best first, with competition ranks (1, 2, 2, 4): equal values
     (to 6 decimals) share a rank and are listed by name."""
     valued = [(round(v, 6), e) for e in entries if (v := value(e)) is not None]
     valued.sort(key=lambda pair: (-pair[0] if higher_is_better else pair[0], name(pair[1]).casefold()))
-    out: list[tuple[int, T]] = []
+    out: list[tuple[int | None, T]] = []
     for i, (v, entry) in enumerate(valued):
         rank = i + 1 if i == 0 or v != valued[i - 1][0] else out[-1][0]
         out.append((rank, entry))
@@ -272,7 +272,7 @@ class Entry:
 
 @dataclass(frozen=True)
 class Row:
-    rank: int
+    rank: int | None      # None: a flagged figure, listed unranked (instructors only)
     pseudonym: str
     student: str          # "" on the students' page
     public: str
@@ -350,17 +350,20 @@ class Board:
         show_private = instructor or final
         tables = []
         for ex_id, (title, entries) in self.entries(results).items():
-            if not instructor:
-                entries = [e for e in entries if not e.figures.flagged]
             higher = entries[0].figures.higher_is_better if entries else True
             by: Callable[[Entry], float | None] = ((lambda e: e.figures.private) if final
                                                   else (lambda e: e.figures.public))
+            # Flagged figures are not ranked; instructors see them after the board, unranked.
+            board = ranked([e for e in entries if not e.figures.flagged], by, higher, lambda e: e.pseudonym)
+            if instructor:
+                board += [(None, e) for _, e in ranked([e for e in entries if e.figures.flagged], by, higher,
+                                                        lambda e: e.pseudonym)]
             rows = [Row(rank, e.pseudonym, e.student if instructor else "",
                         fmt_num(e.figures.public, lang, 3),
                         fmt_num(e.figures.private, lang, 3) if show_private else "",
                         fmt_num(e.figures.whole, lang, 3) if instructor else "",
-                        e.figures.flagged and instructor)
-                    for rank, e in ranked(entries, by, higher, lambda e: e.pseudonym)]
+                        e.figures.flagged)
+                    for rank, e in board]
             metric = metric_label(entries[0].figures.metric, lang) if entries else ""
             tables.append(BoardTable(ex_id, title.get(lang), metric, rows))
         share = fmt_num(100.0 * self.config.public_share, lang, 0)
