@@ -260,6 +260,7 @@ def _cannot_write(out: Path, exc: OSError) -> Msg:
 
 def cmd_grade(args: argparse.Namespace) -> int:
     from tfgrade.intake.classfolder import discover, write_mapping
+    from tfgrade.reports.leaderboard import write_for_class
     from tfgrade.runners.batch import grade_class
     from tfgrade.runners.progress import Progress
 
@@ -302,6 +303,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return 1
     try:
         _write_notebook_views(students, out)
+        write_for_class(out, students, summary.results, course)     # OUT/leaderboard.json: [leaderboard]
         _write_outputs(out, summary.results, course, args.lang, policy, settings.worksheet)
     except OSError as exc:
         _say(_cannot_write(out, exc), args.lang, sys.stderr)
@@ -331,6 +333,7 @@ def cmd_grade_one(args: argparse.Namespace) -> int:
 
     from tfgrade.engine.results import write_json_atomic
     from tfgrade.reports.gradescope import to_gradescope
+    from tfgrade.reports.leaderboard import gradescope_entries
     from tfgrade.runners.batch import collect_student
 
     _instructor_only()
@@ -349,7 +352,9 @@ def cmd_grade_one(args: argparse.Namespace) -> int:
         grader.close()
     result = _late_one(result, course, student, args.metadata or folder.parent / "submission_metadata.json")
     if args.gradescope:
-        write_json_atomic(Path(args.gradescope), to_gradescope(result, time.monotonic() - start, lang=args.lang))
+        board = gradescope_entries(result, course.leaderboard, args.lang) if course.leaderboard else None
+        write_json_atomic(Path(args.gradescope), to_gradescope(result, time.monotonic() - start, lang=args.lang,
+                                                               leaderboard=board))
     if args.json:
         result.save(Path(args.json))
     print(json.dumps({"score": result.score, "max_score": result.max_score, "status": result.status}))

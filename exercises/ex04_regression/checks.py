@@ -181,7 +181,7 @@ def test_regressor_output_and_loss(trained: Called, params: dict[str, Any], reco
 
 
 def test_regressor_mae(trained: Called, split: datasets.Split, params: dict[str, Any], record: Recorder,
-                       exercise: Any, messages: Catalogue) -> None:
+                       exercise: Any, messages: Catalogue, student: Any) -> None:
     spec = require_model(trained)
     outputs = trained.value.predict(np.array(split.x_test))
     predictions = learning.convert_or_fail(metrics.outputs_to_values, outputs, split.n_test,
@@ -195,6 +195,9 @@ def test_regressor_mae(trained: Called, split: datasets.Split, params: dict[str,
         held_out=messages("cars_held_out", n=split.n_test),
         metric="MAE", higher_is_better=False)
     details.update(learning.integrity_details(mae, split, learning.plausibility_ceiling(exercise), False, "MAE"))
+    details.update(learning.leaderboard_details(metrics.mean_absolute_error, split.y_test, predictions.values,
+                                                name="mae", higher_is_better=False, seed=int(student.seed),
+                                                exercise_id=exercise.id, params=params))
     learning.grade_held_out(mae, float(params["mae_full_at"]), float(params["mae_zero_at"]), wording,
                             details, record, hints=lambda: advice(spec, predictions, params, messages))
 

@@ -109,7 +109,7 @@ def test_accepts_raw_features(trained: Called, params: dict[str, Any], messages:
 
 
 def test_heldout_accuracy(trained: Called, split: datasets.Split, params: dict[str, Any],
-                          record: Recorder, exercise: Any, messages: Catalogue) -> None:
+                          record: Recorder, exercise: Any, messages: Catalogue, student: Any) -> None:
     spec = require_model(trained)
     outputs = trained.value.predict(np.array(split.x_test))
     predictions = learning.convert_or_fail(metrics.outputs_to_labels, outputs, split.n_test,
@@ -121,6 +121,9 @@ def test_heldout_accuracy(trained: Called, split: datasets.Split, params: dict[s
         held_out=messages("patients_held_out", n=split.n_test),
         metric="accuracy", higher_is_better=True)
     details.update(learning.integrity_details(accuracy, split, learning.plausibility_ceiling(exercise), True, "accuracy"))
+    details.update(learning.leaderboard_details(metrics.accuracy, split.y_test, predictions.values,
+                                                name="accuracy", higher_is_better=True, seed=int(student.seed),
+                                                exercise_id=exercise.id, params=params))
     learning.grade_held_out(accuracy, float(params["accuracy_full_at"]), float(params["accuracy_zero_at"]),
                             wording, details, record, hints=lambda: advice(spec, predictions, accuracy, messages))
 

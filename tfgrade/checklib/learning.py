@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,3 +186,49 @@ def grade_held_out(value: float, full_at: float, zero_at: float, wording: HeldOu
          expected=f"{wording.metric} {full_sign} {full_at:g}",
          found=round(value, 4) if math.isfinite(value) else "inf", score_fraction=round(fraction, 4),
          **details)
+
+
+# --------------------------------------------------------------------------- leaderboard figures
+
+# The course's [leaderboard] table sets the share (tfgrade.pack.leaderboard, through the
+# exercise's params); a pack graded without one records the figures at this share.
+PUBLIC_SHARE_PARAM = "leaderboard_public_share"
+DEFAULT_PUBLIC_SHARE = 0.5
+LEADERBOARD_DETAILS = "leaderboard"
+
+
+def public_rows(n_test: int, seed: int, exercise_id: str, share: float = DEFAULT_PUBLIC_SHARE) -> np.ndarray:
+    """Which held-out rows are public (a boolean mask): round(share·n) rows drawn from the
+    course seed and the exercise, never from anything the student sends; at least one row
+    on each side. The rest are private."""
+    mask = np.zeros(n_test, dtype=bool)
+    if n_test < 2:
+        return mask
+    k = min(n_test - 1, max(1, int(round(share * n_test))))
+    rng = np.random.default_rng([int(seed), 0x1EAD, zlib.crc32(exercise_id.encode("utf-8"))])
+    mask[rng.permutation(n_test)[:k]] = True
+    return mask
+
+
+def _figure(value: float) -> float | None:
+    return round(value, 6) if math.isfinite(value) else None
+
+
+def leaderboard_details(metric: Callable[[np.ndarray, np.ndarray], float], y_true: np.ndarray,
+                        y_pred: np.ndarray, *, name: str, higher_is_better: bool, seed: int,
+                        exercise_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The leaderboard's figures, computed here from the held-out labels and the clean
+    process's predictions: `metric` on the public rows, on the private rows and on all of
+    them (the score stays on all of them). One details key, LEADERBOARD_DETAILS; a
+    non-finite figure (an infinite MAE) is None, and None is never on a board."""
+    share = float(params.get(PUBLIC_SHARE_PARAM, DEFAULT_PUBLIC_SHARE))
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    public = public_rows(int(y_true.shape[0]), seed, exercise_id, share)
+    if not public.any():
+        return {}
+    return {LEADERBOARD_DETAILS: {
+        "metric": name, "higher_is_better": higher_is_better,
+        "public": _figure(metric(y_true[public], y_pred[public])),
+        "private": _figure(metric(y_true[~public], y_pred[~public])),
+        "whole": _figure(metric(y_true, y_pred)),
+        "n_public": int(public.sum()), "n_private": int((~public).sum())}}

@@ -15,6 +15,7 @@ from typing import Any
 from tfgrade.catalogue import CATALOGUE_FILE, Catalogue
 from tfgrade.errors import PackError, UnknownExercise
 from tfgrade.i18n import Msg
+from tfgrade.pack.leaderboard import LeaderboardConfig, leaderboard_of
 from tfgrade.policy.deadline import DeadlinePolicy
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent     # the tfgrade package
@@ -115,6 +116,7 @@ class Course:
     datasets: dict[str, dict[str, Any]] = field(default_factory=dict)   # instructor overrides
     limits_override: dict[str, Any] = field(default_factory=dict)
     deadline: DeadlinePolicy | None = None      # [deadline]: late policy (tfgrade.policy.deadline)
+    leaderboard: LeaderboardConfig | None = None       # [leaderboard] (tfgrade.pack.leaderboard)
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -152,6 +154,7 @@ class Course:
             raise PackError(Msg(f"{pack} no contiene ejercicios", f"{pack} holds no exercises"))
         seed, datasets, limits = 20251127, {}, {}
         deadline = None
+        leaderboard: LeaderboardConfig | None = None
         if config is not None:
             try:
                 cfg = tomllib.loads(Path(config).read_text(encoding="utf-8"))
@@ -166,14 +169,18 @@ class Course:
             limits = dict(cfg.get("limits", {}))
             if "deadline" in cfg:
                 deadline = DeadlinePolicy.from_table(cfg["deadline"])
+            leaderboard = leaderboard_of(cfg)
             if cfg.get("exercises"):
                 wanted = set(cfg["exercises"])
                 exercises = tuple(e for e in exercises if e.id in wanted)
         # An instructor's own data (a private test set) replaces the exercise's bundled data.
         exercises = tuple(replace(e, data={**e.data, **datasets[e.id]}) if e.id in datasets else e
                           for e in exercises)
+        if leaderboard is not None:   # the held-out checks split their figures at this share
+            exercises = tuple(replace(e, params={**e.params, "leaderboard_public_share": leaderboard.public_share})
+                              for e in exercises)
         return cls(exercises=exercises, pack_dir=pack, seed=seed, datasets=datasets, limits_override=limits,
-                   deadline=deadline)
+                   deadline=deadline, leaderboard=leaderboard)
 
     # -- shipping the course to a machine that does not share this file system (Dask) -----
     def to_bundle(self) -> dict[str, Any]:

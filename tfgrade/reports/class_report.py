@@ -231,16 +231,20 @@ def class_view(results: Sequence[SubmissionResult], lang: Lang,
 
 
 def render_class_report(results: Sequence[SubmissionResult], lang: Lang = "es",
-                        env: Environment | None = None, max_points: Mapping[str, float] | None = None) -> str:
+                        env: Environment | None = None, max_points: Mapping[str, float] | None = None,
+                        leaderboard: object | None = None) -> str:
+    """`leaderboard`: the instructors' view of the board (reports.leaderboard), if the course has one."""
     env = env or template_env()
     t = labels(lang)
     context = page_context(lang, title=f"{t['class_title']} · {t['tool']}")
-    return env.get_template("class_report.html.j2").render(**context, c=class_view(results, lang, max_points))
+    return env.get_template("class_report.html.j2").render(**context, c=class_view(results, lang, max_points),
+                                                           lb=leaderboard)
 
 
 def write_class_report(results: Sequence[SubmissionResult], out_dir: Path, lang: Lang = "es",
-                       env: Environment | None = None, max_points: Mapping[str, float] | None = None) -> Path:
+                       env: Environment | None = None, max_points: Mapping[str, float] | None = None,
+                       leaderboard: object | None = None) -> Path:
     path = Path(out_dir) / "index.html"
-    write_text_atomic(path, render_class_report(results, lang, env, max_points))
+    write_text_atomic(path, render_class_report(results, lang, env, max_points, leaderboard))
     return path
 

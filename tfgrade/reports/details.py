@@ -13,7 +13,8 @@ Keys the exercises and tfgrade.checklib record in `CheckResult.details`, and how
   compile settings, held-out `accuracy`/`mae`/`n_test`/`n_invalid`, ex04's `w`/`b`…) -> labelled rows
 - `self_reported_<what>`: what the student's own process said about itself (counters): shown
   apart, labelled as self-reported, because they are worth no points
-Anything else is shown as "other data" (keys starting with "_" are not shown). Values may
+Anything else is shown as "other data" (keys starting with "_" are not shown, nor `leaderboard`:
+the board's figures, whose private part no student may see before the deadline). Values may
 carry text from student code, so nothing here trusts a type: a malformed value degrades to its
 JSON text, never to an exception.
 
@@ -316,6 +317,9 @@ FACTS: dict[str, tuple[str, Callable[[Any, Lang], str], bool]] = {
 # Self-reported counters with a label; any other `self_reported_<what>` shows `<what>`.
 SELF_REPORTED_LABELS = frozenset({"session_runs", "fit_calls", "tape_gradients"})
 SHOWN_APART = frozenset({"expected", "found", "layers", "expected_layers", "curves", "confusion_matrix"})
+# Never shown with a check: the leaderboard's figures (its private part stays unseen until the
+# deadline; the board has its own pages, reports.leaderboard).
+NOT_SHOWN = frozenset({"leaderboard"})
 
 
 def fact(key: str, value: Any, lang: Lang) -> Fact | None:
@@ -371,7 +375,7 @@ def details_view(details: Mapping[str, Any], lang: Lang, *, student_error: Error
         view.tampering = trim_text(tampering, MAX_MESSAGE_CHARS)[0]
     for key, value in details.items():
         key = str(key)
-        if key in SHOWN_APART or key.startswith("_"):
+        if key in SHOWN_APART or key in NOT_SHOWN or key.startswith("_"):
             continue
         if key.startswith(SELF_REPORTED):
             view.self_reported.append(self_reported_fact(key, value, lang))

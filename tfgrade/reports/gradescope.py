@@ -2,7 +2,8 @@
 
 `to_gradescope(result, execution_time)` follows Gradescope's autograder results format:
 top-level `score`, `execution_time`, `output`, `tests[]` with `name`, `score`, `max_score`,
-`status` ("passed"/"failed"), `output`, `visibility`. Hidden checks are `after_published`
+`status` ("passed"/"failed"), `output`, `visibility`, and with a course leaderboard the
+top-level `leaderboard` (`name`, `value`, `order`: the public held-out figures only). Hidden checks are `after_published`
 (students see them once the instructor publishes grades); the rest are `visible`.
 The top-level `score` is the grade after the course's policies (an instructor's overrides,
 the `[deadline]` late penalty, with the submission time from `submission_metadata.json`'s
@@ -26,6 +27,7 @@ import io
 import os
 import tempfile
 import zipfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,21 @@ RESULTS_SCHEMA: dict[str, Any] = {
         "output_format": {"enum": ["text", "html", "simple_format", "md", "ansi"]},
         "visibility": {"enum": ["visible", "hidden", "after_due_date", "after_published"]},
         "stdout_visibility": {"enum": ["visible", "hidden", "after_due_date", "after_published"]},
+        # Gradescope's leaderboard quantities: `name` is the column, `order` "desc" (default:
+        # higher ranks higher) or "asc"; the student's pseudonym is the one given to Gradescope.
+        "leaderboard": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "value"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string", "minLength": 1},
+                    "value": {"type": ["number", "string"]},
+                    "order": {"enum": ["asc", "desc"]},
+                },
+            },
+        },
         "tests": {
             "type": "array",
             "items": {
@@ -101,8 +118,10 @@ def _test(number: str, exercise: str, ex_title: str, check: CheckResult, lang: L
     }
 
 
-def to_gradescope(result: SubmissionResult, execution_time: float, *, lang: Lang = "es") -> dict[str, Any]:
-    """The Gradescope results dict for one graded submission."""
+def to_gradescope(result: SubmissionResult, execution_time: float, *, lang: Lang = "es",
+                  leaderboard: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """The Gradescope results dict for one graded submission; `leaderboard`: its entries
+    (reports.leaderboard.gradescope_entries: public figures only), emitted when not empty."""
     tests: list[dict[str, Any]] = []
     lines = [f"{result.student}: {result.final_score:g} / {result.max_score:g}"]
     lines += result_late_msgs(result, lang)
@@ -128,7 +147,7 @@ def to_gradescope(result: SubmissionResult, execution_time: float, *, lang: Lang
     iso = Msg(f"aislamiento: {result.isolation} · tfgrade {result.tool_version}",
               f"isolation: {result.isolation} · tfgrade {result.tool_version}")
     lines.append(iso.get(lang))
-    return {
+    out: dict[str, Any] = {
         # The grade after overrides and the late penalty: Gradescope takes this over the tests' sum.
         "score": max(0.0, round(result.final_score, 4)),
         "execution_time": max(0, int(round(execution_time))),
@@ -137,6 +156,9 @@ def to_gradescope(result: SubmissionResult, execution_time: float, *, lang: Lang
         "stdout_visibility": "hidden",
         "tests": tests,
     }
+    if leaderboard:
+        out["leaderboard"] = [dict(entry) for entry in leaderboard]
+    return out
 
 
 SETUP_SH = """#!/usr/bin/env bash

@@ -183,6 +183,22 @@ _LABELS: dict[str, Msg] = {
     "graded_between": Msg("Corregido entre", "Graded between"),
     "and": Msg("y", "and"),
     "print_hint": Msg("Pensado también para imprimirse.", "Also laid out for printing."),
+    # leaderboard (tfgrade.reports.leaderboard)
+    "lb_title": Msg("Clasificación", "Leaderboard"),
+    "lb_rank": Msg("Puesto", "Rank"),
+    "lb_name": Msg("Seudónimo", "Pseudonym"),
+    "lb_public": Msg("parte pública", "public part"),
+    "lb_private": Msg("parte privada", "private part"),
+    "lb_whole": Msg("todos los reservados", "whole held-out set"),
+    "lb_provisional": Msg("Provisional", "Provisional"),
+    "lb_final": Msg("Final", "Final"),
+    "lb_due": Msg("Fecha límite", "Deadline"),
+    "lb_no_deadline": Msg("sin fecha límite conocida: la clasificación sigue siendo provisional",
+                          "no deadline known: the ranking stays provisional"),
+    "lb_empty": Msg("Todavía no hay cifras para este ejercicio.", "No figures for this exercise yet."),
+    "lb_flagged": Msg("fuera de la clasificación pública", "off the public board"),
+    "lb_metric_accuracy": Msg("Exactitud", "Accuracy"),
+    "lb_metric_mae": Msg("Error absoluto medio", "Mean absolute error"),
 }
 
 MONTHS: dict[Lang, tuple[str, ...]] = {

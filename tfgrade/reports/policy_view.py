@@ -14,7 +14,6 @@ from tfgrade.policy.deadline import late_by_text
 from tfgrade.reports.formatting import fmt_num
 from tfgrade.reports.labels import MONTHS
 
-
 TIME_SOURCE_KEYS: dict[TimeSource, str] = {
     "worksheet": "policy_time_source_worksheet", "gradescope": "policy_time_source_gradescope",
     "csv": "policy_time_source_csv", "file_time": "policy_time_source_file_time", "unknown": "policy_time_unknown"}

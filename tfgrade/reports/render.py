@@ -1,7 +1,8 @@
 """`tfgrade report OUT`: (re)build every report and export from OUT/results/*.json.
 
 Layout written under OUT:
-    index.html                      class report
+    index.html                      class report (with the leaderboard when OUT/leaderboard.json exists)
+    leaderboard.html                the students' leaderboard: pseudonyms only, safe to publish
     reports/<student>.html          one per student (formatting.report_filename)
     gradebook.csv [gradebook.xlsx]  gradebook (xlsx only when openpyxl is importable)
     lms/moodle.csv, lms/canvas.csv  LMS grade imports, with *_unmatched.csv beside them
@@ -29,6 +30,7 @@ from tfgrade.policy.apply import Policy
 from tfgrade.policy.audit import LOG_NAME, record
 from tfgrade.reports.class_report import write_class_report
 from tfgrade.reports.gradebook import write_gradebook
+from tfgrade.reports.leaderboard import Board
 from tfgrade.reports.lms import read_roster, write_canvas_csv, write_moodle_csv
 from tfgrade.reports.moodle_feedback import MoodleExport, write_moodle_exports
 from tfgrade.reports.moodle_worksheet import read_worksheet
@@ -100,7 +102,11 @@ def render_all(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, *,
             summary.failed.append(result.display_name)
         rendered.append(result)
     results = rendered
-    summary.index = write_class_report(results, out_dir, lang, env, ref)
+    board = Board.read(out_dir)           # OUT/leaderboard.json, written by `tfgrade grade`
+    summary.index = write_class_report(results, out_dir, lang, env, ref,
+                                       board.view(results, lang, instructor=True) if board else None)
+    if board is not None:
+        summary.exports.append(board.write_page(results, out_dir, lang, env))
     ids = list(exercise_ids) if exercise_ids is not None else ids_of(results)
     summary.exports += write_gradebook(results, ids, out_dir, max_points=ref)
     roster_path = roster if roster is not None else (out_dir / "roster.csv")

@@ -112,6 +112,8 @@ def course_digest(course: Course, isolation: str | None = None) -> str:
                 path = None
             entry["content"] = _file_digest(path) if path is not None else "<invalid>"
         entry["limits"] = course.limits_for(ex).__dict__
+        if "leaderboard_public_share" in ex.params:      # [leaderboard] public_share: the figures' split
+            entry["leaderboard_public_share"] = ex.params["leaderboard_public_share"]
         data[ex.id] = entry
     state = {"pack": pack_digest(course), "exercises": list(course.ids), "seed": course.seed,
              "limits_override": course.limits_override, "data": data, "isolation": isolation}
