@@ -5,6 +5,7 @@ Layout written under OUT:
     reports/<student>.html          one per student (formatting.report_filename)
     gradebook.csv [gradebook.xlsx]  gradebook (xlsx only when openpyxl is importable)
     lms/moodle.csv, lms/canvas.csv  LMS grade imports, with *_unmatched.csv beside them
+    similarity/<ex>/<pair>.html     side-by-side pages, only when OUT/similarity.json exists
 
 A roster for the LMS files is taken from the `roster` argument or, when absent, from
 OUT/roster.csv if it exists (columns documented in lms.py). Results that cannot be read are
@@ -79,7 +80,12 @@ def render_all(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, *,
             summary.failed.append(result.display_name)
         rendered.append(result)
     results = rendered
-    summary.index = write_class_report(results, out_dir, lang, env, ref)
+    from tfgrade.similarity.pages import load_report, write_pair_pages
+
+    similarity = load_report(out_dir / "similarity.json")      # written by `tfgrade grade`, if at all
+    if similarity is not None:
+        write_pair_pages(similarity, out_dir, lang, env)
+    summary.index = write_class_report(results, out_dir, lang, env, ref, similarity)
     ids = list(exercise_ids) if exercise_ids is not None else ids_of(results)
     summary.exports += write_gradebook(results, ids, out_dir, max_points=ref)
     roster_path = roster if roster is not None else (out_dir / "roster.csv")
