@@ -154,7 +154,11 @@ def _slices(raw: Any) -> tuple[tuple[int, int], ...]:
 
 
 def common_limit(n_files: int) -> int:
-    """A fingerprint found in more files than this is the class's common code."""
+    """A fingerprint found in more distinct files than this is the class's common code.
+
+    Identical files count once: ten students handing in one file are a ring to show, not
+    the class's common code (and would otherwise hide each other).
+    """
     return max(COMMON_MIN, math.floor(COMMON_SHARE * n_files))
 
 
@@ -170,8 +174,9 @@ def compare_exercise(texts: Sequence[CodeText], starter: Path | None) -> list[Co
     copydetect = _copydetect()
     boilerplate = boilerplate_hashes(starter)
     first = [(text, _fingerprint(copydetect, text.code, boilerplate)) for text in texts]
-    held = Counter(h for _, fp in first for h in fp.hashes)
-    limit = common_limit(len(first))
+    distinct = {text.code.strip(): fp for text, fp in first}       # identical files count once
+    held = Counter(h for fp in distinct.values() for h in fp.hashes)
+    limit = common_limit(len(distinct))
     common = np.array(sorted(h for h, n in held.items() if n > limit), dtype=np.int64)
     if len(common):
         boilerplate = np.union1d(boilerplate, common)
