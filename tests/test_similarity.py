@@ -164,9 +164,16 @@ def test_unreadable_files_are_skipped_and_listed(tmp_path: Path, course: Course)
     students = [student(tmp_path, "ana", {f"{EX05}.py": sol(EX05)}),
                 student(tmp_path, "bruno", {f"{EX05}.py": b"\x00\x01binary"}),
                 student(tmp_path, "carla", {f"{EX05}.ipynb": b"{not json"})]
+    secret = tmp_path / "secret.py"                       # outside the student's folder
+    secret.write_text(sol(EX05), encoding="utf-8")
+    link_folder = tmp_path / "class" / "diego"
+    link_folder.mkdir()
+    (link_folder / f"{EX05}.py").symlink_to(secret)
+    students.append(StudentFiles("diego", link_folder, {EX05: link_folder / f"{EX05}.py"}))
     report = compute_similarity(students, [], course)
     ex = next(e for e in report.exercises if e.exercise == EX05)
-    assert {s.student for s in ex.skipped} == {"bruno", "carla"} and ex.compared == 1
+    assert {s.student for s in ex.skipped} == {"bruno", "carla", "diego"} and ex.compared == 1
+    assert all(s.reason.en and s.reason.es for s in ex.skipped)
 
 
 def _hostile_report(tmp_path: Path, course: Course) -> SimilarityReport:

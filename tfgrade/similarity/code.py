@@ -113,9 +113,9 @@ def notebook_code(data: bytes, filename: str) -> str:
     return "\n\n".join(chunks) + "\n"
 
 
-def read_code(path: Path, root: Path) -> str:
-    """The code of a submitted file, read with the intake's rules (no symlink out of the
-    student's folder, size caps, encodings). Raises SubmissionError."""
+def read_code(path: Path, root: Path | None = None) -> str:
+    """The code of a submitted file, read with the intake's rules, as the grader reads it (no
+    symlink out of its folder, size caps, encodings). Raises SubmissionError."""
     source = read_submission(path, root)
     if source.is_notebook:
         return notebook_code(source.raw, path.name)
@@ -208,7 +208,7 @@ def read_texts(students: Sequence[StudentFiles], exercise: str) -> tuple[list[Co
         if path is None:
             continue
         try:
-            code = read_code(path, student.folder)
+            code = read_code(path)
         except SubmissionError as exc:
             skipped.append(SkippedFile(student.key, exercise, path.name, exc.msg))
             continue
