@@ -50,7 +50,7 @@ MODULES = sorted(p for p in PACKAGE.rglob("*.py") if "_bundled" not in p.parts)
 def test_the_contract_sees_the_whole_package() -> None:
     names = {_module_name(p) for p in MODULES}
     assert {"tfgrade.sandboxed.child", "tfgrade.wire.framing", "tfgrade.engine.proxy",
-            "tfgrade.supervisor.children"} <= names
+            "tfgrade.supervisor.children", "tfgrade.similarity.code", "tfgrade.similarity.report"} <= names
 
 
 @pytest.mark.parametrize("path", [p for p in MODULES if "sandboxed" in p.parts], ids=_module_name)

@@ -186,6 +186,24 @@ def _write_notebook_views(students: list, out: Path) -> None:  # type: ignore[ty
                 continue          # (text no encoder takes): the report just has no link to it
 
 
+def _save_similarity(students: list, results: list, course, out: Path, lang: Lang) -> None:  # type: ignore[no-untyped-def,type-arg]
+    """OUT/similarity.json for the class report (tfgrade.similarity): a hint, so a failure
+    here is a warning and never costs a result or a report."""
+    try:
+        from tfgrade.similarity.report import compute_similarity
+
+        compute_similarity(students, results, course).save(out / "similarity.json")
+    except Exception as exc:  # noqa: BLE001 - every result is saved already
+        why = f"{type(exc).__name__}: {exc}"
+        try:
+            (out / "similarity.json").unlink(missing_ok=True)      # no stale pairs from an earlier run
+        except OSError:
+            pass
+        _say(Msg(f"Aviso: no se pudo calcular el parecido entre entregas ({why}); los informes se escriben sin él.",
+                 f"Warning: the similarity between submissions could not be computed ({why}); the reports "
+                 "are written without it."), lang, sys.stderr)
+
+
 def _write_outputs(out: Path, results: list, course, lang: Lang, policy: Policy | None = None,  # type: ignore[no-untyped-def,type-arg]
                    worksheet: Path | None = None) -> None:
     """Gradebook, LMS exports, the class report and one report per student (and Moodle's worksheet)."""
@@ -301,6 +319,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         runner.close()
         _say(_cannot_write(out, exc), args.lang, sys.stderr)
         return 1
+    _save_similarity(students, summary.results, course, out, args.lang)
     try:
         _write_notebook_views(students, out)
         write_for_class(out, students, summary.results, course)     # OUT/leaderboard.json: [leaderboard]

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from jinja2 import Environment
@@ -25,6 +26,9 @@ from tfgrade.reports.plots import histogram_plot
 from tfgrade.reports.scoring import exercise_ids, reference_max, student_final, student_max
 from tfgrade.reports.student_report import band
 from tfgrade.reports.templating import page_context, template_env
+
+if TYPE_CHECKING:
+    from tfgrade.similarity.report import SimilarityReport
 
 FLAG_ORDER = ("not_submitted", "timeout", "crash", "unreadable", "tampering", "implausible", "public_data",
               "grader_error", "late", "late_time_from_files", "adjusted")
@@ -232,19 +236,25 @@ def class_view(results: Sequence[SubmissionResult], lang: Lang,
 
 def render_class_report(results: Sequence[SubmissionResult], lang: Lang = "es",
                         env: Environment | None = None, max_points: Mapping[str, float] | None = None,
-                        leaderboard: object | None = None) -> str:
-    """`leaderboard`: the instructors' view of the board (reports.leaderboard), if the course has one."""
+                        leaderboard: object | None = None, similarity: SimilarityReport | None = None) -> str:
+    """`leaderboard`: the instructors' view of the board (reports.leaderboard), if the course has one;
+    `similarity`: the class's similar pairs (OUT/similarity.json), instructors only."""
     env = env or template_env()
     t = labels(lang)
     context = page_context(lang, title=f"{t['class_title']} · {t['tool']}")
+    sim = None
+    if similarity is not None:
+        from tfgrade.similarity.pages import similarity_view
+
+        sim = similarity_view(similarity, lang)
     return env.get_template("class_report.html.j2").render(**context, c=class_view(results, lang, max_points),
-                                                           lb=leaderboard)
+                                                           lb=leaderboard, sim=sim)
 
 
 def write_class_report(results: Sequence[SubmissionResult], out_dir: Path, lang: Lang = "es",
                        env: Environment | None = None, max_points: Mapping[str, float] | None = None,
-                       leaderboard: object | None = None) -> Path:
+                       leaderboard: object | None = None, similarity: SimilarityReport | None = None) -> Path:
     path = Path(out_dir) / "index.html"
-    write_text_atomic(path, render_class_report(results, lang, env, max_points, leaderboard))
+    write_text_atomic(path, render_class_report(results, lang, env, max_points, leaderboard, similarity))
     return path
 

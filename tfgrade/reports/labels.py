@@ -199,6 +199,38 @@ _LABELS: dict[str, Msg] = {
     "lb_flagged": Msg("fuera de la clasificación pública", "off the public board"),
     "lb_metric_accuracy": Msg("Exactitud", "Accuracy"),
     "lb_metric_mae": Msg("Error absoluto medio", "Mean absolute error"),
+    # similarity (class report and its pair pages only: never in a student report)
+    "sim_title": Msg("Entregas parecidas", "Similar submissions"),
+    "sim_intro": Msg("Pares de entregas de un mismo ejercicio que se parecen más de lo esperable: el mismo código "
+                     "(sin contar el código inicial, aunque cambien nombres, comentarios u orden) o el mismo modelo "
+                     "poco común. Es una pista para que una persona lea los dos archivos, nunca un cambio de nota.",
+                     "Pairs of submissions of one exercise that look more alike than expected: the same code "
+                     "(the starter not counted, even with names, comments or order changed) or the same unusual "
+                     "model. It is a hint for a person to read both files, never a change of score."),
+    "sim_threshold": Msg("Umbral de código", "Code threshold"),
+    "sim_threshold_note": Msg("parecido = la mayor de las dos partes de cada archivo que aparece en el otro",
+                              "similarity = the larger of the shares of each file found in the other"),
+    "sim_compared": Msg("Archivos comparados", "Files compared"),
+    "sim_flagged": Msg("Pares señalados", "Flagged pairs"),
+    "sim_pair": Msg("Par", "Pair"),
+    "sim_code": Msg("Código", "Code"),
+    "sim_model": Msg("Modelo", "Model"),
+    "sim_why": Msg("Motivo", "Reason"),
+    "sim_view": Msg("ver lado a lado", "side by side"),
+    "sim_sort": Msg("Ordenar por esta columna", "Sort by this column"),
+    "sim_none": Msg("Ningún par se parece lo bastante para señalarlo.", "No pair is alike enough to flag."),
+    "sim_reason_code": Msg("código parecido", "similar code"),
+    "sim_reason_model": Msg("mismo modelo poco común", "same unusual model"),
+    "sim_near": Msg("cerca del umbral", "near the threshold"),
+    "sim_model_shared": Msg("{model} (lo tienen {n} estudiantes)", "{model} (held by {n} students)"),
+    "sim_skipped": Msg("Archivos no comparados", "Files not compared"),
+    "sim_pair_title": Msg("Parecido entre dos entregas", "Similarity of two submissions"),
+    "sim_back": Msg("Volver al informe de la clase", "Back to the class report"),
+    "sim_marked": Msg("Resaltado: los fragmentos que coinciden (se ignoran nombres, textos y comentarios).",
+                      "Highlighted: the matching fragments (names, strings and comments are ignored)."),
+    "sim_share_of": Msg("{pct} de su código está en el otro archivo", "{pct} of its code is in the other file"),
+    "sim_hint_only": Msg("Pista para una revisión humana: no cambia ninguna nota.",
+                         "A hint for human review: it changes no score."),
 }
 
 MONTHS: dict[Lang, tuple[str, ...]] = {

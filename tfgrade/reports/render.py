@@ -9,6 +9,7 @@ Layout written under OUT:
     moodle/grading_worksheet.csv    with `worksheet`: Moodle's grading worksheet filled in, and
     moodle/feedback_files.zip       the reports as Moodle feedback files (moodle_worksheet.py,
                                     moodle_feedback.py), with *_unmatched.csv beside them
+    similarity/<ex>/<pair>.html     side-by-side pages, only when OUT/similarity.json exists
 
 A roster for the LMS files is taken from the `roster` argument or, when absent, from
 OUT/roster.csv if it exists (columns documented in lms.py). Results that cannot be read are
@@ -102,9 +103,14 @@ def render_all(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, *,
             summary.failed.append(result.display_name)
         rendered.append(result)
     results = rendered
+    from tfgrade.similarity.pages import load_report, write_pair_pages
+
+    similarity = load_report(out_dir / "similarity.json")      # written by `tfgrade grade`, if at all
+    if similarity is not None:
+        write_pair_pages(similarity, out_dir, lang, env)
     board = Board.read(out_dir)           # OUT/leaderboard.json, written by `tfgrade grade`
     summary.index = write_class_report(results, out_dir, lang, env, ref,
-                                       board.view(results, lang, instructor=True) if board else None)
+                                       board.view(results, lang, instructor=True) if board else None, similarity)
     if board is not None:
         summary.exports.append(board.write_page(results, out_dir, lang, env))
     ids = list(exercise_ids) if exercise_ids is not None else ids_of(results)

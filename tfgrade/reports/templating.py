@@ -23,7 +23,8 @@ from tfgrade.reports.labels import labels
 _PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATE_DIRS = (_PACKAGE.parent / "templates", _PACKAGE / "_bundled" / "templates")
 
-# The only script in a report: "expand all", and open every <details> while printing.
+# The only script in a report: "expand all", open every <details> while printing, and sort
+# the columns of a `table.sortable` (the class report's similarity table).
 # It is optional: with scripts off, the report is complete and every <details> still works.
 PAGE_SCRIPT = """(function () {
   var all = document.querySelectorAll("details");
@@ -46,6 +47,30 @@ PAGE_SCRIPT = """(function () {
   window.addEventListener("afterprint", function () {
     for (var i = 0; i < before.length; i++) { all[i].open = before[i]; }
   });
+  var sortable = document.querySelectorAll("table.sortable");
+  for (var s = 0; s < sortable.length; s++) {
+    (function (table) {
+      var buttons = table.querySelectorAll("thead button[data-col]");
+      for (var b = 0; b < buttons.length; b++) {
+        buttons[b].addEventListener("click", function () {
+          var col = +this.dataset.col, num = this.dataset.kind === "num";
+          var down = this.dataset.dir !== "descending";
+          var th = table.querySelectorAll("thead th");
+          for (var h = 0; h < th.length; h++) { th[h].removeAttribute("aria-sort"); }
+          this.parentNode.setAttribute("aria-sort", down ? "descending" : "ascending");
+          this.dataset.dir = down ? "descending" : "ascending";
+          var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+          rows.sort(function (x, y) {
+            var a = x.cells[col].dataset.value || x.cells[col].textContent;
+            var c = y.cells[col].dataset.value || y.cells[col].textContent;
+            var r = num ? (+a) - (+c) : a.localeCompare(c);
+            return down ? -r : r;
+          });
+          for (var i = 0; i < rows.length; i++) { body.appendChild(rows[i]); }
+        });
+      }
+    })(sortable[s]);
+  }
 })();"""
 
 
