@@ -109,3 +109,55 @@ def test_grade_one_honours_the_deadline_with_gradescope_metadata(tmp_path: Path)
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["score"] == pytest.approx(8.0)             # two started days late: 20 %
     assert "from Gradescope" in data["output"]
+
+
+WORKSHEET_HEADER = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum grade",
+                    "Grade can be changed", "Last modified (submission)", "Last modified (grade)", "Feedback comments"]
+
+
+def test_the_moodle_week_download_grade_upload(tmp_path: Path) -> None:
+    """Download (submissions zip + worksheet) → grade with the course's deadline → the worksheet
+    to upload has the grade after the penalty, the zip has each report in its folder."""
+    import zipfile
+
+    course = tmp_path / "course.toml"
+    # Moodle's dates have no offset: they are read in the deadline's own zone.
+    course.write_text(COURSE.replace("penalty_per_day = 0.10\n", 'penalty_per_day = 0.10\ntimezone = "Europe/Madrid"\n'),
+                      encoding="utf-8")
+    subs = moodle_class(tmp_path)
+    archive = tmp_path / "Práctica 1-12-submissions.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted(subs.rglob("*")):
+            zf.write(path, path.relative_to(subs).as_posix())
+    worksheet = tmp_path / "Grades-Práctica 1.csv"
+    rows = [WORKSHEET_HEADER,
+            ["Participant 12345", "Ana López", "ana@uni.es", "Submitted for grading", "", "100.00", "Yes",
+             "Friday, 4 December 2026, 10:00 AM", "-", ""],      # extension to Dec 3rd: one day late
+            ["Participant 222", "Bruno Díaz", "bruno@uni.es", "Submitted for grading", "", "100.00", "Yes",
+             "Monday, 30 November 2026, 8:00 PM", "-", ""],
+            ["Participant 333", "Carla Ruiz", "carla@uni.es", "Submitted for grading", "", "100.00", "Yes",
+             "Wednesday, 2 December 2026, 9:00 AM", "-", ""],    # two started days late
+            ["Participant 444", "Dario Nadie", "dario@uni.es", "No submission", "", "100.00", "Yes", "-", "-", ""]]
+    with open(worksheet, "w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    out = tmp_path / "out"
+    assert main(["grade", str(archive), "--out", str(out), "--pack", str(pack(tmp_path)), "--lang", "en",
+                 "--course", str(course), "--worksheet", str(worksheet), "-j", "1"]) == 0
+    book = {r["id"]: r for r in csv.DictReader((out / "gradebook.csv").open(encoding="utf-8"))}
+    assert {k: book[k]["time_source"] for k in ("12345", "222", "333")} == dict.fromkeys(("12345", "222", "333"),
+                                                                                          "worksheet")
+    filled = {r["Identifier"]: r for r in csv.DictReader((out / "moodle" / "grading_worksheet.csv")
+                                                         .open(encoding="utf-8-sig"))}
+    assert filled["Participant 12345"]["Grade"] == "90"      # 10/10 less 10 %, on the 100-point scale
+    assert filled["Participant 222"]["Grade"] == "100"
+    assert filled["Participant 333"]["Grade"] == "80"
+    assert filled["Participant 444"]["Grade"] == ""           # no result: left as downloaded, and listed
+    assert "Late penalty" in filled["Participant 333"]["Feedback comments"]
+    unmatched = (out / "moodle" / "moodle_worksheet_unmatched.csv").read_text(encoding="utf-8")
+    assert "444" in unmatched
+    with zipfile.ZipFile(out / "moodle" / "feedback_files.zip") as zf:
+        names = zf.namelist()
+        assert any(n.startswith("Carla Ruiz_333_assignsubmission_file") and n.endswith(".html") for n in names)
+        assert len(names) == 3
+        carla = zf.read(next(n for n in names if n.startswith("Carla"))).decode("utf-8")
+    assert "2 started day(s) late" in carla and "from Moodle" in carla

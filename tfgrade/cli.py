@@ -222,7 +222,7 @@ def _class_policy_inputs(args: argparse.Namespace, students: list, out: Path) ->
     from tfgrade.policy.apply import RunSettings
     from tfgrade.policy.submission_times import newest_file_time, save_file_times
 
-    settings = RunSettings(course=args.course, overrides=args.overrides, worksheet=args.worksheet,
+    settings = RunSettings(pack=args.pack, course=args.course, overrides=args.overrides, worksheet=args.worksheet,
                            submission_times=args.submission_times)
     save_file_times(out, {s.key: moment for s in students if (moment := newest_file_time(s.files.values()))})
     if any(s.student_id for s in students):
@@ -436,9 +436,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     stored = RunSettings.load(out)
-    settings = stored.overlay(course=args.course, overrides=args.overrides, worksheet=args.worksheet,
+    settings = stored.overlay(pack=args.pack, course=args.course, overrides=args.overrides, worksheet=args.worksheet,
                               submission_times=args.submission_times)
-    course = Course.load(args.pack, settings.course) if settings.course is not None else None
+    course = Course.load(settings.pack, settings.course) if settings.course is not None else None
     policy = _policy(settings, course, out)
     if settings != stored and (out / "results").is_dir():
         settings.save(out)

@@ -5,7 +5,7 @@ total). Everything downstream (student reports, gradebook, LMS exports, the Mood
 Gradescope) reads the outcome from the results themselves: `CheckResult.adjustment`,
 `ExerciseResult.adjustment`, `SubmissionResult.late`, `.penalty`, `.final_score`.
 
-`RunSettings` remembers, in OUT/run_settings.json, which course file, overrides, worksheet and
+`RunSettings` remembers, in OUT/run_settings.json, which pack, course file, overrides, worksheet and
 times file a class was graded with, so that `tfgrade report OUT` renders the same grades
 without the instructor repeating every flag (a flag given to `report` wins).
 """
@@ -69,12 +69,13 @@ class Policy:
 
 @dataclass(frozen=True)
 class RunSettings:
+    pack: Path | None = None
     course: Path | None = None
     overrides: Path | None = None
     worksheet: Path | None = None
     submission_times: Path | None = None
 
-    FIELDS = ("course", "overrides", "worksheet", "submission_times")
+    FIELDS = ("pack", "course", "overrides", "worksheet", "submission_times")
 
     def to_json(self) -> dict[str, Any]:
         return {name: str(Path(value).resolve()) if (value := getattr(self, name)) else None for name in self.FIELDS}
