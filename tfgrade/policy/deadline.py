@@ -11,7 +11,7 @@ grace_minutes = 0                        # optional: minutes after `due` still o
 "12345" = 2026-12-03T23:59:00+01:00
 ```
 
-Rules (docs/CHECKS.md, "Deadlines"):
+Rules (README, "Deadlines and late work"):
 - a submission at or before `due` (+ grace) is on time; each *started* day after it costs
   `penalty_per_day` of the student's total (after any instructor override), up to all of it;
 - after `late_until` the whole total is lost; without `late_until` the penalty just grows;

@@ -2,7 +2,7 @@
 
 ```csv
 student,exercise,check,points,delta,reason,by,when
-12345,ex06_diabetes_mlp,held_out_accuracy,3,,regrade: the data file was the old one,mgarcia,2026-12-02
+12345,ex06_diabetes_mlp,heldout_accuracy,3,,regrade: the data file was the old one,mgarcia,2026-12-02
 Ana López,ex02_sequential,,,+1,good explanation in the notebook,mgarcia,2026-12-02
 ```
 
