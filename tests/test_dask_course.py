@@ -111,7 +111,8 @@ def test_dask_workers_grade_the_instructors_course(tmp_path: Path) -> None:
         assert [r["student"] for r in books[label]] == ["ana", "beto"]
         assert "grader_error" not in {r["status"] for r in books[label]}, proc.stderr[-2000:]
         assert list(books[label][0]) == ["student", "id", "ex01_tf1_add", "ex06_diabetes_mlp", "total",
-                                         "max_total", "percent", "status"]
+                                         "max_total", "submitted_at", "time_source", "late_by", "penalty",
+                                         "final", "percent", "adjusted", "status"]
         assert _held_out_counts(out) == {N_TEST}          # scored on the private test set (not 192)
     assert books["dask"] == books["local"]
     assert float(books["dask"][0]["ex01_tf1_add"]) == 10

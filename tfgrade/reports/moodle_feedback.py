@@ -28,10 +28,9 @@ in Moodle's pattern with the student's own id; otherwise the name is rebuilt.
 
 from __future__ import annotations
 
+import io
 import json
-import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +38,7 @@ from datetime import tzinfo
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from tfgrade.engine.results import SubmissionResult, write_text_atomic
+from tfgrade.engine.results import SubmissionResult, write_bytes_atomic, write_text_atomic
 from tfgrade.intake.classfolder import MOODLE_DIR
 from tfgrade.reports.formatting import report_filename
 from tfgrade.reports.moodle_worksheet import (
@@ -142,23 +141,11 @@ def write_feedback_zip(results: Sequence[SubmissionResult], reports_dir: Path, z
             used.add(folder.casefold())
             entries.append((entry, report))
     zip_path = Path(zip_path)
-    zip_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{zip_path.name}.", suffix=".tmp", dir=zip_path.parent)
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
-                for entry, report in entries:
-                    zf.write(report, entry)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, zip_path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    buffer = io.BytesIO()           # the reports of a class: a few MB at most
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for entry, report in entries:
+            zf.write(report, entry)
+    write_bytes_atomic(zip_path, buffer.getvalue())
     return FeedbackZip(zip_path, tuple(e for e, _ in entries), tuple(unmatched))
 
 

@@ -55,9 +55,7 @@ from __future__ import annotations
 import csv
 import html
 import io
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -66,7 +64,7 @@ from pathlib import Path
 from typing import Literal
 
 from tfgrade.catalogue import GRADER
-from tfgrade.engine.results import SubmissionResult
+from tfgrade.engine.results import SubmissionResult, write_bytes_atomic
 from tfgrade.errors import TfgradeError
 from tfgrade.i18n import LANGS, Lang, Msg
 from tfgrade.reports.formatting import csv_safe, fmt_num
@@ -364,24 +362,6 @@ def worksheet_text(filled: FilledWorksheet) -> str:
     writer.writerow(ws.header)
     writer.writerows(filled.rows)
     return ("\ufeff" if ws.bom else "") + buffer.getvalue()
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def write_worksheet(filled: FilledWorksheet, path: Path, unmatched_path: Path | None = None) -> Path:
