@@ -243,3 +243,23 @@ def test_report_remembers_the_course_file(tmp_path: Path) -> None:
     assert stored.overlay(course=None).course == cfg.resolve()
     built = build_policy(stored, Course.load(config=stored.course).deadline, tmp_path)
     assert built.deadline is not None and built.overrides is None
+
+
+def test_an_extension_or_time_for_nobody_is_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A typo in an extension's id would penalise the student it meant: it is told, by name."""
+    times = SubmissionTimes().with_source("csv", {"12345": at(1, 0), "99999": at(1, 0)})
+    outcome = Policy(deadline=policy(), times=times).apply(late_class(), {})
+    said = [m.en for m in outcome.warnings]
+    assert not any("[deadline.extensions]" in w for w in said)      # 12345 has a result: nothing to say
+    assert any("submission-times" in w and "99999" in w for w in said)
+    typo = DeadlinePolicy.from_table({**tomllib.loads(ISSUE_TABLE)["deadline"], "extensions": {"12354": "2026-12-03"}})
+    said = [m.en for m in Policy(deadline=typo).apply(late_class(), {}).warnings]
+    assert any("[deadline.extensions]" in w and "12354" in w for w in said)
+    for r in late_class():
+        r.save(tmp_path / "results" / f"{r.file_label}.json")
+    cfg = tmp_path / "course.toml"
+    cfg.write_text(ISSUE_TABLE.replace('"12345"', '"12354"'), encoding="utf-8")
+    from tfgrade.cli import main
+
+    assert main(["report", str(tmp_path), "--lang", "en", "--course", str(cfg)]) == 0
+    assert "12354" in capsys.readouterr().err

@@ -196,3 +196,15 @@ def test_report_command_with_overrides(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["report", str(out), "--lang", "es", "--overrides", str(bad)]) == 2
     assert "no hay ningún estudiante «nobody»" in capsys.readouterr().err
     assert (out / "gradebook.csv").read_text(encoding="utf-8") == before
+
+
+def test_a_spanish_excel_file_semicolons_decimal_commas_bom(tmp_path: Path) -> None:
+    path = tmp_path / "ajustes.csv"
+    path.write_bytes("\ufeffstudent;exercise;check;points;delta;reason;by;when\r\n"
+                     "12345;ex02_sequential;;;-1,5;\"copió la diapositiva;\nsin citarla\";mg;2/12/2026\r\n"
+                     "nobody;ex02_sequential;;1;;r;;\r\n".encode("utf-8"))
+    overrides = Overrides.read(path)
+    assert overrides.rows[0].delta == -1.5 and overrides.rows[0].reason == "copió la diapositiva;\nsin citarla"
+    with pytest.raises(OverrideError) as info:
+        apply_overrides(klass(), overrides, {})
+    assert "line 4" in info.value.msg.en         # the row after a quoted line break starts on line 4

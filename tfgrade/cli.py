@@ -207,12 +207,11 @@ def _save_similarity(students: list, results: list, course, out: Path, lang: Lan
 def _write_outputs(out: Path, results: list, course, lang: Lang, policy: Policy | None = None,  # type: ignore[no-untyped-def,type-arg]
                    worksheet: Path | None = None) -> None:
     """Gradebook, LMS exports, the class report and one report per student (and Moodle's worksheet)."""
-    from tfgrade.reports.render import render_all, say_moodle
+    from tfgrade.reports.render import render_all, say_extras
 
     summary = render_all(out, lang=lang, reveal_hidden=False, results=results, exercise_ids=list(course.ids),
                          policy=policy, worksheet=worksheet)
-    if summary.moodle is not None:
-        say_moodle(summary.moodle, out, lang)
+    say_extras(summary, out, lang)
 
 
 def _class_policy_inputs(args: argparse.Namespace, students: list, out: Path) -> RunSettings:  # type: ignore[type-arg]

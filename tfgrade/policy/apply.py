@@ -19,7 +19,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tfgrade.catalogue import GRADER
 from tfgrade.engine.results import SubmissionResult, write_json_atomic
+from tfgrade.i18n import Msg
 from tfgrade.policy.deadline import DeadlinePolicy
 from tfgrade.policy.overrides import Applied, Overrides, apply_overrides
 from tfgrade.policy.submission_times import SubmissionTimes, load_file_times, read_times_csv
@@ -37,6 +39,7 @@ def identities(result: SubmissionResult) -> tuple[str, ...]:
 class PolicyOutcome:
     results: list[SubmissionResult]
     applied: list[Applied] = field(default_factory=list)
+    warnings: list[Msg] = field(default_factory=list)     # names that matched no student: told, not dropped
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,21 @@ class Policy:
             out, applied = apply_overrides(out, self.overrides, reference_max)
         if self.deadline is not None:
             out = [self.late(r) for r in out]
-        return PolicyOutcome(out, applied)
+        return PolicyOutcome(out, applied, self.unmatched(out))
+
+    def unmatched(self, results: Sequence[SubmissionResult]) -> list[Msg]:
+        """An extension or a submission time for a name no result has: a typo there would
+        penalise a student silently, so each one is said."""
+        known = {name for r in results for name in identities(r)}
+        out = []
+        if self.deadline is not None:
+            lost = sorted(k for k in self.deadline.extensions if k not in known)
+            if lost:
+                out.append(GRADER("policy_extension_unmatched", names=", ".join(lost)))
+        lost = sorted(k for k in self.times.by_source.get("csv", {}) if k not in known)
+        if lost:
+            out.append(GRADER("policy_times_unmatched", names=", ".join(lost)))
+        return out
 
     def late(self, result: SubmissionResult) -> SubmissionResult:
         if self.deadline is None or result.status == "not_submitted":

@@ -30,6 +30,7 @@ from tfgrade.engine.adjustments import Adjustment
 from tfgrade.engine.results import CheckResult, ExerciseResult, SubmissionResult
 from tfgrade.errors import TfgradeError
 from tfgrade.i18n import Msg
+from tfgrade.policy.csvfile import read_table
 
 COLUMNS = ("student", "exercise", "check", "points", "delta", "reason", "by", "when")
 
@@ -72,20 +73,15 @@ class Overrides:
         except (OSError, UnicodeDecodeError) as exc:
             raise OverrideError(GRADER("policy_overrides_unreadable", path=str(path), why=str(exc))) from None
         try:
-            reader = csv.DictReader(text.splitlines(), skipinitialspace=True)
-            header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
-            records = list(reader)
+            table = read_table(text)
         except csv.Error as exc:
             raise OverrideError(GRADER("policy_overrides_unreadable", path=str(path), why=str(exc))) from None
-        missing = [c for c in ("student", "exercise", "reason") if c not in header]
-        if missing or not ("points" in header or "delta" in header):
+        missing = [c for c in ("student", "exercise", "reason") if c not in table.header]
+        if missing or not ("points" in table.header or "delta" in table.header):
             raise OverrideError(GRADER("policy_overrides_columns", path=str(path), columns=", ".join(COLUMNS)))
         rows: list[Override] = []
         problems: list[Msg] = []
-        for line, record in enumerate(records, start=2):
-            row = {(k or "").strip().lower(): (v or "").strip() for k, v in record.items() if k is not None}
-            if not any(row.values()):
-                continue
+        for line, row in table.rows:
             parsed = _parse_row(line, row, problems)
             if parsed is not None:
                 rows.append(parsed)

@@ -26,6 +26,7 @@ from tfgrade.catalogue import GRADER
 from tfgrade.engine.adjustments import TimeSource
 from tfgrade.engine.results import write_json_atomic
 from tfgrade.errors import TfgradeError
+from tfgrade.policy.csvfile import read_table
 from tfgrade.policy.deadline import DeadlineError, as_moment
 
 FILE_TIMES = "submission_times.json"
@@ -64,22 +65,20 @@ class SubmissionTimes:
 def read_times_csv(path: Path, zone: tzinfo | None) -> dict[str, datetime]:
     """The instructor's CSV of submission times (`student,submitted_at`)."""
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.DictReader(fh))
+        table = read_table(Path(path).read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise SubmissionTimesError(GRADER("policy_times_unreadable", path=str(path), why=str(exc))) from None
+    if "student" not in table.header or "submitted_at" not in table.header:
+        raise SubmissionTimesError(GRADER("policy_times_columns", path=str(path)))
     out: dict[str, datetime] = {}
-    for line, row in enumerate(rows, start=2):
-        norm = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-        if "student" not in norm or "submitted_at" not in norm:
-            raise SubmissionTimesError(GRADER("policy_times_columns", path=str(path)))
-        if not norm["student"]:
+    for line, row in table.rows:
+        if not row["student"]:
             continue
         try:
-            out[norm["student"]] = as_moment(norm["submitted_at"], zone or UTC, "submitted_at")
+            out[row["student"]] = as_moment(row["submitted_at"], zone or UTC, "submitted_at")
         except DeadlineError:
             raise SubmissionTimesError(GRADER("policy_times_bad_time", path=str(path), line=line,
-                                              value=norm["submitted_at"][:60])) from None
+                                              value=row["submitted_at"][:60])) from None
     return out
 
 

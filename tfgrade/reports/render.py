@@ -50,6 +50,7 @@ class RenderSummary:
     unmatched: list[str] = field(default_factory=list)                 # LMS: students not in the roster
     failed: list[str] = field(default_factory=list)                    # reports that became grader_error rows
     adjustments: int = 0                                               # instructor overrides applied
+    warnings: list[Msg] = field(default_factory=list)                  # the policies' names that matched no one
     moodle: MoodleExport | None = None                                 # with a Moodle grading worksheet
 
 
@@ -88,6 +89,7 @@ def render_all(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, *,
     if policy is not None:
         outcome = policy.apply(results, ref)        # OverrideError: nothing is written
         results = outcome.results
+        summary.warnings += outcome.warnings
         if policy.overrides is not None or (out_dir / LOG_NAME).is_file():
             summary.adjustments = len(outcome.applied)
             record(out_dir, policy.overrides, outcome.applied)
@@ -152,9 +154,19 @@ def main_report(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, p
     if summary.unmatched:
         print(Msg(f"{len(summary.unmatched)} estudiantes no están en la lista de clase (ver lms/*_unmatched.csv)",
                   f"{len(summary.unmatched)} students are not in the roster (see lms/*_unmatched.csv)").get(lang))
+    say_extras(summary, out_dir, lang)
+    return 1 if summary.unreadable else 0
+
+
+def say_extras(summary: RenderSummary, out_dir: Path, lang: Lang) -> None:
+    """What `grade` and `report` both say after rendering: the Moodle files, the adjustments
+    applied, and the policies' names that matched no student (stderr: they need a look)."""
     if summary.moodle is not None:
         say_moodle(summary.moodle, out_dir, lang)
-    return 1 if summary.unreadable else 0
+    if summary.adjustments:
+        print(GRADER("policy_adjustments_applied", n=summary.adjustments, log=LOG_NAME).get(lang))
+    for warning in summary.warnings:
+        print(warning.get(lang), file=sys.stderr)
 
 
 def say_moodle(export: MoodleExport, out_dir: Path, lang: Lang) -> None:
