@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/python examples/make_sample_class.py build/sample_class
-	$(BIN)/tfgrade grade build/sample_class --out demo-out --lang en
+	$(BIN)/tfgrade grade build/sample_class --out demo-out --lang en --course examples/sample_course.toml \
+		--submission-times examples/sample_times.csv --overrides examples/sample_overrides.csv
 	@echo "Reports: demo-out/index.html · gradebook: demo-out/gradebook.csv"
 
 test: $(STAMP)

@@ -451,3 +451,17 @@ def test_a_graded_solution_carries_the_figures(grader: Any, tmp_path: Path) -> N
                               graded_at="2026-12-01T00:00:00Z")
     entries = lb.gradescope_entries(result, LeaderboardConfig(), "en")
     assert entries and entries[0]["value"] == pytest.approx(figures["public"], abs=1e-4)
+
+
+def test_a_re_render_takes_the_course_files_deadline_as_it_is_now(tmp_path: Path) -> None:
+    """The board saved at grading said "due in the future"; the instructor moved the deadline
+    into the past in the course file: `report` ranks by the private figure."""
+    from tfgrade.policy.apply import Policy
+    from tfgrade.policy.deadline import DeadlinePolicy
+
+    Board(LeaderboardConfig(), dict(NAMES), datetime.now(UTC) + timedelta(days=30)).save(tmp_path, CLASS)
+    render_all(tmp_path, lang="en", results=CLASS)
+    assert "0.904" not in (tmp_path / lb.PAGE_FILE).read_text(encoding="utf-8")
+    past = DeadlinePolicy.from_table({"due": (datetime.now(UTC) - timedelta(days=1)).isoformat()})
+    render_all(tmp_path, lang="en", results=CLASS, policy=Policy(deadline=past))
+    assert "0.904" in (tmp_path / lb.PAGE_FILE).read_text(encoding="utf-8")

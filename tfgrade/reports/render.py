@@ -21,7 +21,7 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tfgrade.catalogue import GRADER
@@ -111,6 +111,8 @@ def render_all(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, *,
     if similarity is not None:
         write_pair_pages(similarity, out_dir, lang, env)
     board = Board.read(out_dir)           # OUT/leaderboard.json, written by `tfgrade grade`
+    if board is not None and policy is not None and policy.deadline is not None:
+        board = replace(board, due=policy.deadline.due)     # the course file's deadline as it is now
     summary.index = write_class_report(results, out_dir, lang, env, ref,
                                        board.view(results, lang, instructor=True) if board else None, similarity)
     if board is not None:
