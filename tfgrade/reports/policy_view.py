@@ -4,13 +4,13 @@ the HTML report, Gradescope's output and Moodle's feedback comments say the same
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from tfgrade.catalogue import GRADER
 from tfgrade.engine.adjustments import Adjustment, LatePenalty, TimeSource
 from tfgrade.engine.results import SubmissionResult
 from tfgrade.i18n import Lang, Msg
-from tfgrade.policy.deadline import late_by_text
 from tfgrade.reports.formatting import fmt_num
 from tfgrade.reports.labels import MONTHS
 
@@ -33,6 +33,18 @@ def fmt_moment(text: str | None, lang: Lang) -> str:
     minutes = abs(int(offset.total_seconds())) // 60
     zone = f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}" if minutes else "UTC"
     return f"{moment.day} {MONTHS[lang][moment.month - 1]} {moment.year}, {moment:%H:%M} ({zone})"
+
+
+def duration_words(seconds: float, lang: Lang) -> str:
+    """'2 days, 3 h 15 min' / '2 días, 3 h 15 min' (rounded up to the minute)."""
+    minutes = max(1, math.ceil(seconds / 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    clock = " ".join(part for part in (f"{hours} h" if hours else "", f"{mins} min" if mins else "") if part)
+    if not days:
+        return clock
+    unit = ("día" if days == 1 else "días") if lang == "es" else ("day" if days == 1 else "days")
+    return f"{days} {unit}, {clock}" if clock else f"{days} {unit}"
 
 
 def adjustment_msg(adj: Adjustment, lang: Lang) -> str:
@@ -58,7 +70,7 @@ def late_msgs(late: LatePenalty, penalty_points: float, lang: Lang) -> list[str]
     if late.after_cutoff:
         out.append(GRADER("policy_after_cutoff", submitted=submitted, late_until=fmt_moment(late.late_until, lang)))
     elif late.is_late:
-        out.append(GRADER("policy_late", submitted=submitted, late_by=late_by_text(late.late_by_s), due=due,
+        out.append(GRADER("policy_late", submitted=submitted, late_by=duration_words(late.late_by_s, lang), due=due,
                           days=late.days_late, rate=_percent(late.rate, lang),
                           share=_percent(late.share, lang), penalty=fmt_num(penalty_points, lang)))
     else:
