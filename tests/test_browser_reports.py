@@ -157,3 +157,37 @@ def test_class_report(browser: Any, site: Path, width: int) -> None:
         assert view.errors == []
     finally:
         view.close()
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_late_and_adjusted_report_fits_the_screen(browser: Any, tmp_path: Path, width: int) -> None:
+    """The deadline card, the penalty line and an instructor's note on a check, on a phone too."""
+    from dataclasses import replace
+    from datetime import datetime, timedelta, timezone
+
+    from tfgrade.policy.apply import Policy
+    from tfgrade.policy.deadline import DeadlinePolicy
+    from tfgrade.policy.overrides import Overrides
+    from tfgrade.policy.submission_times import SubmissionTimes
+
+    student = replace(failing_student(), student_id="222")
+    ex = next(e for e in student.exercises if e.checks)
+    overrides = tmp_path / "overrides.csv"
+    overrides.write_text("student,exercise,check,points,delta,reason,by,when\n"
+                         f"222,{ex.exercise},{ex.checks[0].id},,0.5,"
+                         f"a long reason {'that goes on ' * 12}and ends,mg,\n", encoding="utf-8")
+    cet = timezone(timedelta(hours=1))
+    policy = Policy(deadline=DeadlinePolicy.from_table({"due": "2026-11-30T23:59:00+01:00", "penalty_per_day": 0.1}),
+                    overrides=Overrides.read(overrides),
+                    times=SubmissionTimes().with_source("file_time", {"222": datetime(2026, 12, 3, 9, tzinfo=cet)}))
+    render_all(tmp_path / "out", "es", results=[student], policy=policy)
+    view = Page(browser, tmp_path / "out" / "reports" / report_filename(student.file_label), width)
+    try:
+        assert view.page.locator("#deadline").is_visible()
+        assert view.page.locator("p.adjusted-note").count() == 1
+        scroll_width, inner_width = view.overflow()
+        assert scroll_width <= inner_width, "the page is wider than the screen"
+        assert view.shot(f"student_report_late_{width}.png").stat().st_size > 10_000
+        assert view.errors == [] and view.dialogs == []
+    finally:
+        view.close()
