@@ -192,7 +192,11 @@ def _save_similarity(students: list, results: list, course, out: Path, lang: Lan
     try:
         from tfgrade.similarity.report import compute_similarity
 
-        compute_similarity(students, results, course).save(out / "similarity.json")
+        start = time.monotonic()
+        report = compute_similarity(students, results, course)
+        report.save(out / "similarity.json")
+        _say(Msg(f"Parecido entre entregas comparado en {time.monotonic() - start:.1f} s",
+                 f"Similarity between submissions compared in {time.monotonic() - start:.1f} s"), lang, sys.stderr)
     except Exception as exc:  # noqa: BLE001 - every result is saved already
         why = f"{type(exc).__name__}: {exc}"
         try:
