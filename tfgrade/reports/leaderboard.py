@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jinja2 import Environment
 
@@ -44,6 +44,9 @@ from tfgrade.pack.leaderboard import LeaderboardConfig
 from tfgrade.reports.formatting import fmt_date, fmt_num
 from tfgrade.reports.labels import label, labels
 from tfgrade.reports.templating import page_context, template_env
+
+if TYPE_CHECKING:
+    from tfgrade.runners.batch import StudentFiles
 
 NAME_CONSTANT = "LEADERBOARD_NAME"
 MAX_NAME_CHARS = 30
@@ -316,7 +319,7 @@ class Board:
     due: datetime | None = None
 
     @classmethod
-    def for_class(cls, students: Sequence[Any], config: LeaderboardConfig, seed: int,
+    def for_class(cls, students: Sequence[StudentFiles], config: LeaderboardConfig, seed: int,
                   exercise_order: Sequence[str], due: datetime | None = None) -> Board:
         """Names for a class (runners.batch.StudentFiles: key, name, student_id, files, folder)."""
         order = [e for e in exercise_order if config.shows(e)]
@@ -442,12 +445,11 @@ def deadline_of(course: Course) -> datetime | None:
     return course.deadline.due if course.deadline is not None else None
 
 
-def write_for_class(out_dir: Path, students: Sequence[Any], results: Sequence[SubmissionResult],
-                    course: Any) -> Path | None:
+def write_for_class(out_dir: Path, students: Sequence[StudentFiles], results: Sequence[SubmissionResult],
+                    course: Course) -> Path | None:
     """`tfgrade grade`: the class's names (from their files) and board, to OUT/leaderboard.json;
     None when the course has no leaderboard."""
-    config: LeaderboardConfig | None = getattr(course, "leaderboard", None)
-    if config is None:
+    if course.leaderboard is None:
         return None
-    board = Board.for_class(students, config, int(course.seed), list(course.ids), deadline_of(course))
+    board = Board.for_class(students, course.leaderboard, course.seed, list(course.ids), deadline_of(course))
     return board.save(out_dir, results)
