@@ -208,3 +208,17 @@ def test_a_spanish_excel_file_semicolons_decimal_commas_bom(tmp_path: Path) -> N
     with pytest.raises(OverrideError) as info:
         apply_overrides(klass(), overrides, {})
     assert "line 4" in info.value.msg.en         # the row after a quoted line break starts on line 4
+
+
+def test_report_can_forget_a_remembered_overrides_file(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    for r in klass():
+        r.save(out / "results" / f"{r.file_label}.json")
+    path = write(tmp_path, "12345,ex01_tf1_add,,0,,r,mg,\n")
+    assert main(["report", str(out), "--lang", "en", "--overrides", str(path)]) == 0
+    path.unlink()                                    # the file is gone: `report` says so rather than guess
+    assert main(["report", str(out), "--lang", "en"]) == 2
+    assert main(["report", str(out), "--lang", "en", "--forget", "overrides"]) == 0
+    log = read_log(out / LOG_NAME)
+    assert [e["action"] for e in log] == ["applied", "removed"]
+    assert main(["report", str(out), "--lang", "en"]) == 0          # forgotten for good

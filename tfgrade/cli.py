@@ -440,7 +440,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out)
     stored = RunSettings.load(out)
     settings = stored.overlay(pack=args.pack, course=args.course, overrides=args.overrides, worksheet=args.worksheet,
-                              submission_times=args.submission_times)
+                              submission_times=args.submission_times).without(*args.forget)
     course = Course.load(settings.pack, settings.course) if settings.course is not None else None
     policy = _policy(settings, course, out)
     if settings != stored and (out / "results").is_dir():
@@ -526,6 +526,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out")
     p.add_argument("--reveal-hidden", action="store_true")
     _policy_flags(p)
+    p.add_argument("--forget", action="append", default=[], choices=["overrides", "worksheet", "submission_times"],
+                   help="stop using a file remembered from an earlier run (OUT/run_settings.json)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("bench", parents=[common, bench_parser()],

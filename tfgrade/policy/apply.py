@@ -114,6 +114,10 @@ class RunSettings:
         """These settings with every value given (not None) replacing the stored one."""
         return replace(self, **{k: v for k, v in given.items() if v is not None})
 
+    def without(self, *names: str) -> RunSettings:
+        """These settings with the named files forgotten (`tfgrade report --forget overrides`)."""
+        return replace(self, **{name: None for name in names if name in self.FIELDS})
+
 
 def build_policy(settings: RunSettings, deadline: DeadlinePolicy | None, out: Path,
                  worksheet_times: Mapping[str, datetime] | None = None) -> Policy:
