@@ -6,6 +6,7 @@ import json
 import stat
 import subprocess
 import zipfile
+from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -104,3 +105,38 @@ def test_bundle_with_a_wheel(tmp_path) -> None:
         assert "dist/README.txt" not in zf.namelist()
     with pytest.raises(FileNotFoundError):
         build_gradescope_bundle(tmp_path / "x.zip", dist=tmp_path / "other.whl")
+
+
+def test_the_bundle_carries_the_course_file_and_its_data(tmp_path: Path) -> None:
+    """With --course, Gradescope's grade-one sees the same [deadline] and private data as `grade`."""
+    import zipfile
+
+    from tfgrade.cli import main
+    from tfgrade.errors import TfgradeError
+    from tfgrade.pack.course import Course
+    from tfgrade.reports.gradescope import build_gradescope_bundle
+
+    folder = tmp_path / "curso"
+    (folder / "private").mkdir(parents=True)
+    (folder / "private" / "pima.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    course = folder / "course.toml"
+    course.write_text('[deadline]\ndue = 2026-11-30T23:59:00+01:00\npenalty_per_day = 0.1\n'
+                      '[datasets.ex06_diabetes_mlp]\nsource = "private/pima.csv"\n', encoding="utf-8")
+    out = tmp_path / "autograder.zip"
+    assert main(["gradescope-bundle", "--out", str(out), "--course", str(course)]) == 0
+    with zipfile.ZipFile(out) as zf:
+        names = set(zf.namelist())
+        run = zf.read("run_autograder").decode()
+        zf.extractall(tmp_path / "source")
+    assert {"course/course.toml", "course/private/pima.csv"} <= names
+    assert "--course /autograder/source/course/course.toml" in run
+    unpacked = Course.load(config=tmp_path / "source" / "course" / "course.toml")
+    assert unpacked.deadline is not None
+    assert Path(unpacked.datasets["ex06_diabetes_mlp"]["source"]).read_text(encoding="utf-8") == "a,b\n1,2\n"
+    plain = tmp_path / "plain.zip"
+    build_gradescope_bundle(plain)
+    assert "--course" not in zipfile.ZipFile(plain).read("run_autograder").decode()
+    course.write_text('[datasets.ex06_diabetes_mlp]\nsource = "/srv/pima.csv"\n', encoding="utf-8")
+    with pytest.raises(TfgradeError) as info:
+        build_gradescope_bundle(tmp_path / "bad.zip", course=course)
+    assert "outside the course file's folder" in info.value.msg.en

@@ -406,7 +406,7 @@ def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
     from tfgrade.reports.gradescope import build_gradescope_bundle
 
     _instructor_only()
-    path = build_gradescope_bundle(Path(args.out), Path(args.dist) if args.dist else None)
+    path = build_gradescope_bundle(Path(args.out), Path(args.dist) if args.dist else None, args.course)
     _say(Msg(f"autograder creado: {path}", f"autograder written: {path}"), args.lang)
     return 0
 

@@ -16,6 +16,8 @@ tfgrade report). Grader tracebacks never go into it: students read this file.
   first `tfgrade-*.whl` or `tfgrade-*.tar.gz` in the bundle's `dist/` folder.
 - `run_autograder` — runs `tfgrade grade-one /autograder/submission --gradescope
   /autograder/results/results.json`.
+- `course/` — with `--course`: the course file (its [deadline], [leaderboard], private data)
+  and the data files it names, passed to `grade-one` by run_autograder;
 - `dist/` — the wheel or sdist given as `dist` (build one with `python -m build`). Without it the
   folder holds only `dist/README.txt`, a placeholder saying where to drop the wheel before upload:
   the zip is then a template, and setup.sh stops with that message if the wheel is still missing.
@@ -24,14 +26,15 @@ tfgrade report). Grader tracebacks never go into it: students read this file.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
+import tomllib
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tfgrade.engine.results import CheckResult, SubmissionResult
+from tfgrade.catalogue import GRADER
+from tfgrade.engine.results import CheckResult, SubmissionResult, write_bytes_atomic
+from tfgrade.errors import TfgradeError
 from tfgrade.i18n import Lang, Msg
 from tfgrade.reports.formatting import MAX_MESSAGE_CHARS, trim_text
 from tfgrade.reports.labels import label
@@ -182,8 +185,9 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 set -uo pipefail
 mkdir -p /autograder/results
 export PATH="/opt/tfgrade/bin:$PATH"
-exec tfgrade grade-one /autograder/submission --gradescope /autograder/results/results.json
+exec tfgrade grade-one /autograder/submission --gradescope /autograder/results/results.json{course}
 """
+BUNDLED_COURSE = "course/course.toml"     # under /autograder/source/ in Gradescope's image
 
 DIST_README = """Put the tfgrade wheel (tfgrade-<version>-py3-none-any.whl) or sdist (tfgrade-<version>.tar.gz)
 in this folder before uploading autograder.zip to Gradescope; build it from a checkout with
@@ -200,14 +204,38 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) 
     zf.writestr(info, data)
 
 
-def build_gradescope_bundle(out_zip: Path, dist: Path | None = None) -> Path:
-    """Write autograder.zip (setup.sh, run_autograder, dist/) and return its path."""
+def course_files(course: Path) -> list[tuple[str, bytes]]:
+    """The course file and every data file it names ([datasets.*] source), as bundle entries
+    under course/: the data at the same path relative to the course file, so that the course
+    file needs no edit. A data file outside the course file's folder cannot travel that way."""
+    from tfgrade.pack.course import Course
+
+    course = Path(course)
+    Course.load(config=course)                       # a broken course file is told now, not on Gradescope
+    cfg = tomllib.loads(course.read_text(encoding="utf-8"))
+    entries = [(BUNDLED_COURSE, course.read_bytes())]
+    base = course.parent.resolve()
+    for table in (cfg.get("datasets") or {}).values():
+        source = table.get("source") if isinstance(table, dict) else None
+        if not source:
+            continue
+        path = (base / str(source)).resolve()
+        if base not in path.parents:
+            raise TfgradeError(GRADER("gradescope_data_outside", source=str(source), folder=str(base)))
+        entries.append((f"course/{path.relative_to(base).as_posix()}", path.read_bytes()))
+    return entries
+
+
+def build_gradescope_bundle(out_zip: Path, dist: Path | None = None, course: Path | None = None) -> Path:
+    """Write autograder.zip (setup.sh, run_autograder, dist/, and with `course` the course file
+    and its data under course/, which run_autograder passes to grade-one) and return its path."""
     out_zip = Path(out_zip)
-    out_zip.parent.mkdir(parents=True, exist_ok=True)
+    extra = course_files(course) if course is not None else []
+    run = RUN_AUTOGRADER.format(course=f" --course /autograder/source/{BUNDLED_COURSE}" if extra else "")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         _add(zf, "setup.sh", SETUP_SH.encode(), executable=True)
-        _add(zf, "run_autograder", RUN_AUTOGRADER.encode(), executable=True)
+        _add(zf, "run_autograder", run.encode(), executable=True)
         if dist is not None:
             dist = Path(dist)
             if not dist.is_file() or not dist.name.startswith("tfgrade-"):
@@ -215,8 +243,7 @@ def build_gradescope_bundle(out_zip: Path, dist: Path | None = None) -> Path:
             _add(zf, f"dist/{dist.name}", dist.read_bytes())
         else:
             _add(zf, "dist/README.txt", DIST_README.encode())
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_zip.name}.", dir=out_zip.parent)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(buffer.getvalue())
-    os.replace(tmp, out_zip)
+        for name, data in extra:
+            _add(zf, name, data)
+    write_bytes_atomic(out_zip, buffer.getvalue())
     return out_zip
