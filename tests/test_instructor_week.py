@@ -161,3 +161,29 @@ def test_the_moodle_week_download_grade_upload(tmp_path: Path) -> None:
         assert len(names) == 3
         carla = zf.read(next(n for n in names if n.startswith("Carla"))).decode("utf-8")
     assert "2 started day(s) late" in carla and "from Moodle" in carla
+
+
+def test_grade_one_sends_the_public_leaderboard_figure(tmp_path: Path) -> None:
+    import jsonschema
+
+    from tfgrade.reports.gradescope import RESULTS_SCHEMA
+
+    course = tmp_path / "course.toml"
+    course.write_text("[leaderboard]\npublic_share = 0.5\n", encoding="utf-8")
+    folder = tmp_path / "pack"
+    shutil.copytree(ROOT / "exercises" / "ex04_regression", folder / "ex04_regression")
+    sub = tmp_path / "autograder" / "submission"
+    sub.mkdir(parents=True)
+    shutil.copyfile(ROOT / "solutions" / "ex04_regression.py", sub / "ex04_regression.py")
+    out = tmp_path / "results.json"
+    ours = tmp_path / "result.json"
+    assert main(["grade-one", str(sub), "--gradescope", str(out), "--json", str(ours), "--pack", str(folder),
+                 "--lang", "en", "--course", str(course)]) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    jsonschema.validate(data, RESULTS_SCHEMA)
+    board = data["leaderboard"]
+    assert len(board) == 1 and board[0]["order"] == "asc" and "public" in board[0]["name"]   # MAE: lower wins
+    figures = next(c["details"]["leaderboard"] for e in json.loads(ours.read_text(encoding="utf-8"))["exercises"]
+                   for c in e["checks"] if "leaderboard" in c["details"])
+    assert board[0]["value"] == pytest.approx(figures["public"], abs=1e-4)
+    assert str(figures["private"]) not in out.read_text(encoding="utf-8")       # students see the public part only
