@@ -263,3 +263,15 @@ def test_an_extension_or_time_for_nobody_is_said(tmp_path: Path, capsys: pytest.
 
     assert main(["report", str(tmp_path), "--lang", "en", "--course", str(cfg)]) == 0
     assert "12354" in capsys.readouterr().err
+
+
+def test_the_class_report_flags_where_a_time_came_from() -> None:
+    from tfgrade.reports.class_report import student_flags
+
+    times = SubmissionTimes().with_source("file_time", {"222": at(2, 12)}).with_source("worksheet", {"12345": at(1, 1)})
+    results = Policy(deadline=policy(), times=times).apply(late_class(), {}).results
+    flags = {r.key: student_flags(r) for r in results}
+    assert "late" in flags["222"] and "late_time_from_files" in flags["222"]
+    assert "late_time_from_files" not in flags["12345"] and "late" not in flags["12345"]   # extension: on time
+    assert "late_time_unknown" in flags["333"] and "late" not in flags["333"]
+    assert not {"late", "late_time_unknown"} & set(flags["444"])                         # handed in nothing

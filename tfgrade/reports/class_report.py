@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from tfgrade.similarity.report import SimilarityReport
 
 FLAG_ORDER = ("not_submitted", "timeout", "crash", "unreadable", "tampering", "implausible", "public_data",
-              "grader_error", "late", "late_time_from_files", "adjusted")
+              "grader_error", "late", "late_time_from_files", "late_time_unknown", "adjusted")
 # A flag that only repeats the student's status chip is not shown twice.
 _SAME_AS_STATUS = {"not_submitted": "not_submitted", "timeout": "timeout", "crashed": "crash",
                    "unreadable": "unreadable", "grader_error": "grader_error"}
@@ -124,7 +124,8 @@ def student_flags(result: SubmissionResult) -> list[str]:
         "grader_error": "grader_error" in statuses or any(c.grader_error is not None for c in checks),
         # The policies (tfgrade.policy): a late penalty, a time only the files' dates gave, an override.
         "late": result.late is not None and result.late.is_late,
-        "late_time_from_files": result.late is not None and result.late.time_source in ("file_time", "unknown"),
+        "late_time_from_files": result.late is not None and result.late.time_source == "file_time",
+        "late_time_unknown": result.late is not None and result.late.time_source == "unknown",
         "adjusted": result.adjusted,
     }
     return [key for key in FLAG_ORDER if found[key]]

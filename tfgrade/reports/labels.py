@@ -174,6 +174,7 @@ _LABELS: dict[str, Msg] = {
     "flag_grader_error": Msg("error del corrector", "grader error"),
     "flag_late": Msg("entregado tarde", "handed in late"),
     "flag_late_time_from_files": Msg("hora de entrega de los archivos", "submission time from the files"),
+    "flag_late_time_unknown": Msg("sin hora de entrega: sin penalización", "no submission time: no penalty"),
     "flag_adjusted": Msg("ajustado por el profesor", "adjusted by the instructor"),
     "flag_unreadable": Msg("ilegible", "unreadable"),
     "grader_errors": Msg("Errores del corrector (solo profesorado)", "Grader errors (instructors only)"),
