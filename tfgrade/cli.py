@@ -22,6 +22,7 @@ from tfgrade.setup_check import require_python
 if TYPE_CHECKING:
     from tfgrade.pack.course import Course
     from tfgrade.policy.apply import Policy, RunSettings
+    from tfgrade.reports.moodle_worksheet import Worksheet
     from tfgrade.runners.config import RunConfig
     from tfgrade.runners.dask_cluster import DaskRunner
     from tfgrade.runners.local import LocalPool
@@ -209,7 +210,7 @@ def _save_similarity(students: list, results: list, course, out: Path, lang: Lan
 
 
 def _write_outputs(out: Path, results: list, course, lang: Lang, policy: Policy | None = None,  # type: ignore[no-untyped-def,type-arg]
-                   worksheet: Path | None = None) -> None:
+                   worksheet: Worksheet | None = None) -> None:
     """Gradebook, LMS exports, the class report and one report per student (and Moodle's worksheet)."""
     from tfgrade.reports.render import render_all, say_extras
 
@@ -218,46 +219,46 @@ def _write_outputs(out: Path, results: list, course, lang: Lang, policy: Policy 
     say_extras(summary, out, lang)
 
 
-def _class_policy_inputs(args: argparse.Namespace, students: list, out: Path) -> RunSettings:  # type: ignore[type-arg]
-    """What the class's grades depend on beyond the results, remembered for `tfgrade report`:
-    the files given (OUT/run_settings.json), each student's file times, the fallback
-    submission time (OUT/submission_times.json), and the download's folder names (the feedback zip)."""
+def _class_policy(args: argparse.Namespace, course: Course, students: list, out: Path  # type: ignore[type-arg]
+                  ) -> tuple[Policy, Worksheet | None]:
+    """What the class's grades depend on beyond the results, read and checked before anyone is
+    graded (a bad overrides file, worksheet or times file stops us now), then remembered for
+    `tfgrade report`: the files given (OUT/run_settings.json), each student's file times (the
+    fallback submission time, OUT/submission_times.json), the download's folder names (the
+    feedback zip)."""
     from tfgrade.policy.apply import RunSettings
+    from tfgrade.policy.overrides import precheck
     from tfgrade.policy.submission_times import newest_file_time, save_file_times
 
     settings = RunSettings(pack=args.pack, course=args.course, overrides=args.overrides, worksheet=args.worksheet,
                            submission_times=args.submission_times)
     save_file_times(out, {s.key: moment for s in students if (moment := newest_file_time(s.files.values()))})
+    policy, worksheet = _policy(settings, course, out)
+    if policy.overrides is not None:
+        precheck(policy.overrides, [(s.key, s.display, s.name, s.student_id or "") for s in students],
+                 {ex.id: {c.id for c in ex.checks} for ex in course.exercises})
     if any(s.student_id for s in students):
         from tfgrade.reports.moodle_feedback import write_folders
 
         write_folders(students, out)
     settings.save(out)
-    return settings
+    return policy, worksheet
 
 
-def _policy(settings: RunSettings, course: Course | None, out: Path) -> Policy:
-    """The policy a class is rendered with; the worksheet (if any) read first: a file that is
-    not Moodle's worksheet stops the command before anything is graded or written."""
+def _policy(settings: RunSettings, course: Course | None, out: Path) -> tuple[Policy, Worksheet | None]:
+    """The policy a class is rendered with, and Moodle's worksheet read once (its submission
+    times feed the policy; render_all fills it in): a file that is not a worksheet, a bad
+    overrides or times file, stops the command before anything is graded or written."""
     from tfgrade.policy.apply import build_policy
 
     deadline = course.deadline if course is not None else None
-    times = None
+    worksheet = None
     if settings.worksheet is not None:
         from tfgrade.reports.moodle_worksheet import read_worksheet, worksheet_submission_times
 
-        times = worksheet_submission_times(read_worksheet(settings.worksheet, deadline.zone if deadline else None))
-    return build_policy(settings, deadline, out, times)
-
-
-def _class_policy(settings: RunSettings, course: Course, students: list, out: Path) -> Policy:  # type: ignore[type-arg]
-    from tfgrade.policy.overrides import precheck
-
-    policy = _policy(settings, course, out)
-    if policy.overrides is not None:
-        precheck(policy.overrides, [(s.key, s.display, s.name, s.student_id or "") for s in students],
-                 {ex.id: {c.id for c in ex.checks} for ex in course.exercises})
-    return policy
+        worksheet = read_worksheet(settings.worksheet, deadline.zone if deadline else None)
+    times = worksheet_submission_times(worksheet) if worksheet is not None else None
+    return build_policy(settings, deadline, out, times), worksheet
 
 
 def _runner(config: RunConfig) -> LocalPool | DaskRunner:
@@ -293,19 +294,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
         raise TfgradeError(Msg(f"no existe {source}", f"{source} does not exist"))
     out = Path(args.out)
     _preflight(course)
-    worksheet = Path(args.worksheet) if getattr(args, "worksheet", None) else None
-    if worksheet is not None:
-        from tfgrade.reports.moodle_worksheet import read_worksheet
-
-        read_worksheet(worksheet)          # a file that is not a worksheet stops the run before grading
     students = discover(source, course, out / ".intake")
     try:
         write_mapping(students, out)
-        settings = _class_policy_inputs(args, students, out)
+        policy, worksheet = _class_policy(args, course, students, out)
     except OSError as exc:
         _say(_cannot_write(out, exc), args.lang, sys.stderr)
         return 1
-    policy = _class_policy(settings, course, students, out)    # a bad overrides file stops us now
     runner = _runner(config)
     _say(Msg(f"{len(students)} estudiantes, {len(course.exercises)} ejercicios, {args.jobs} procesos",
              f"{len(students)} students, {len(course.exercises)} exercises, {args.jobs} workers"), args.lang, sys.stderr)
@@ -326,7 +321,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     try:
         _write_notebook_views(students, out)
         write_for_class(out, students, summary.results, course)     # OUT/leaderboard.json: [leaderboard]
-        _write_outputs(out, summary.results, course, args.lang, policy, settings.worksheet)
+        _write_outputs(out, summary.results, course, args.lang, policy, worksheet)
     except OSError as exc:
         _say(_cannot_write(out, exc), args.lang, sys.stderr)
         return 1
@@ -442,10 +437,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     settings = stored.overlay(pack=args.pack, course=args.course, overrides=args.overrides, worksheet=args.worksheet,
                               submission_times=args.submission_times).without(*args.forget)
     course = Course.load(settings.pack, settings.course) if settings.course is not None else None
-    policy = _policy(settings, course, out)
+    policy, worksheet = _policy(settings, course, out)
     if settings != stored and (out / "results").is_dir():
         settings.save(out)
-    return main_report(out, args.lang, args.reveal_hidden, policy=policy, worksheet=settings.worksheet)
+    return main_report(out, args.lang, args.reveal_hidden, policy=policy, worksheet=worksheet)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -45,6 +45,7 @@ from tfgrade.reports.moodle_worksheet import (
     UNMATCHED_FILE,
     GradeFor,
     Summary,
+    Worksheet,
     WorksheetUnmatched,
     default_grade_for,
     fill_worksheet,
@@ -164,13 +165,14 @@ class MoodleExport:
         return [self.worksheet, self.zip, *self.unmatched_paths]
 
 
-def write_moodle_exports(results: Sequence[SubmissionResult], out_dir: Path, worksheet: Path, *,
+def write_moodle_exports(results: Sequence[SubmissionResult], out_dir: Path, worksheet: Path | Worksheet, *,
                          folders: Mapping[str, str] | None = None, max_points: Mapping[str, float] | None = None,
                          ids: Sequence[str] | None = None, tz: tzinfo | None = None,
                          summary: Summary | None = None, grade_for: GradeFor | None = None) -> MoodleExport:
-    """OUT/moodle/: grading_worksheet.csv, feedback_files.zip and their *_unmatched.csv."""
+    """OUT/moodle/: grading_worksheet.csv, feedback_files.zip and their *_unmatched.csv; the
+    worksheet as read already (the caller's), or its path."""
     out = Path(out_dir) / MOODLE_OUT
-    sheet = read_worksheet(worksheet, tz)
+    sheet = worksheet if isinstance(worksheet, Worksheet) else read_worksheet(worksheet, tz)
     filled = fill_worksheet(sheet, results, summary=summary,
                             grade_for=grade_for or default_grade_for(results, max_points, ids))
     sheet_path = write_worksheet(filled, out / WORKSHEET_FILE, out / UNMATCHED_FILE)

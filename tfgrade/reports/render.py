@@ -34,7 +34,7 @@ from tfgrade.reports.gradebook import write_gradebook
 from tfgrade.reports.leaderboard import Board
 from tfgrade.reports.lms import read_roster, write_canvas_csv, write_moodle_csv
 from tfgrade.reports.moodle_feedback import MoodleExport, write_moodle_exports
-from tfgrade.reports.moodle_worksheet import read_worksheet
+from tfgrade.reports.moodle_worksheet import Worksheet, read_worksheet
 from tfgrade.reports.scoring import exercise_ids as ids_of
 from tfgrade.reports.scoring import reference_max
 from tfgrade.reports.student_report import write_student_report
@@ -69,17 +69,21 @@ def render_all(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, *,
                roster: Path | None = None, max_points: Mapping[str, float] | None = None,
                results: Sequence[SubmissionResult] | None = None,
                exercise_ids: Sequence[str] | None = None, policy: Policy | None = None,
-               worksheet: Path | None = None, folders: Mapping[str, str] | None = None) -> RenderSummary:
+               worksheet: Path | Worksheet | None = None, folders: Mapping[str, str] | None = None) -> RenderSummary:
     """Load OUT/results/*.json (unless `results` is given) and write every report and export.
 
     `exercise_ids` (the course's order) and `max_points` (each exercise's maximum from the pack)
     are optional: by default both come from the results themselves (scoring.py). `policy` (the
     instructor's overrides and late policy) is applied here, on top of the stored automatic
     results, which stay as they are; every adjustment applied goes to the audit log.
-    `worksheet`: Moodle's downloaded grading worksheet, filled in under OUT/moodle/ with the
-    feedback-files zip; `folders` (key -> download folder name) defaults to OUT/moodle/folders.json.
+    `worksheet`: Moodle's downloaded grading worksheet (its path, or as read already), filled in
+    under OUT/moodle/ with the feedback-files zip; a file that is not a worksheet is refused
+    before anything is written. `folders` (key -> download folder name) defaults to
+    OUT/moodle/folders.json.
     """
     out_dir = Path(out_dir)
+    if worksheet is not None and not isinstance(worksheet, Worksheet):
+        worksheet = read_worksheet(worksheet)
     summary = RenderSummary()
     if results is None:
         loaded, summary.unreadable = load_results(out_dir / "results")
@@ -133,7 +137,7 @@ def render_all(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, *,
 
 
 def main_report(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, policy: Policy | None = None,
-                worksheet: Path | None = None) -> int:
+                worksheet: Path | Worksheet | None = None) -> int:
     """Back end of `tfgrade report OUT`. 0: all written; 1: some results unreadable; 2: nothing to do."""
     out_dir = Path(out_dir)
     results_dir = out_dir / "results"
@@ -141,8 +145,6 @@ def main_report(out_dir: Path, lang: Lang = "es", reveal_hidden: bool = False, p
         print(Msg(f"no existe {results_dir}: ¿corregiste antes con `tfgrade grade`?",
                   f"{results_dir} does not exist: did you run `tfgrade grade` first?").get(lang), file=sys.stderr)
         return 2
-    if worksheet is not None:
-        read_worksheet(worksheet)      # not a worksheet: say so before rendering anything
     summary = render_all(out_dir, lang, reveal_hidden, policy=policy, worksheet=worksheet)
     for path, why in summary.unreadable:
         print(Msg(f"resultado ilegible, omitido: {path.name} ({why})",
