@@ -382,19 +382,18 @@ def _late_one(result, course: Course, student, metadata: Path):  # type: ignore[
     """One submission under the course's [deadline]: the time from Gradescope's
     submission_metadata.json (`created_at`), else the files' newest time; an extension may
     be keyed by the student's name or by Gradescope's sid, email or user id."""
-    from dataclasses import replace
+    from tfgrade.policy.apply import Policy
+    from tfgrade.policy.submission_times import SubmissionTimes, gradescope_created_at, newest_file_time
 
-    from tfgrade.policy.apply import identities
-    from tfgrade.policy.submission_times import gradescope_created_at, newest_file_time
-
-    if course.deadline is None or result.status == "not_submitted":
+    if course.deadline is None:
         return result
     created, ids = gradescope_created_at(metadata)
-    keys = identities(result) + tuple(ids)
+    times = SubmissionTimes()
     if created is not None:
-        return replace(result, late=course.deadline.penalty(keys, created, "gradescope"))
-    moment = newest_file_time(student.files.values())
-    return replace(result, late=course.deadline.penalty(keys, moment, "file_time" if moment else "unknown"))
+        times = times.with_source("gradescope", {result.key: created})
+    elif (moment := newest_file_time(student.files.values())) is not None:
+        times = times.with_source("file_time", {result.key: moment})
+    return Policy(deadline=course.deadline, times=times).late(result, ids)
 
 
 def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
