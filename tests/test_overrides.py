@@ -125,7 +125,7 @@ def test_not_a_overrides_file(tmp_path: Path) -> None:
 
 
 def test_precheck_before_grading(tmp_path: Path) -> None:
-    students = [("12345", "Ana (12345)", "Ana", "12345")]
+    students = [(("12345", "Ana (12345)", "12345"), "Ana")]
     checks = {"ex02_sequential": {"model_built"}}
     precheck(Overrides.read(write(tmp_path, "Ana,ex02_sequential,model_built,1,,r,,\n")), students, checks)
     with pytest.raises(OverrideError) as info:
@@ -222,3 +222,14 @@ def test_report_can_forget_a_remembered_overrides_file(tmp_path: Path) -> None:
     log = read_log(out / LOG_NAME)
     assert [e["action"] for e in log] == ["applied", "removed"]
     assert main(["report", str(out), "--lang", "en"]) == 0          # forgotten for good
+
+
+def test_precheck_and_apply_designate_students_by_one_rule(tmp_path: Path) -> None:
+    """"222" is Bruno's id and also a (strange) folder name of another student: the exact id
+    wins in both, so `grade` never refuses a file that `report` would apply."""
+    results = [replace(failing_student("Bruno Díaz"), student_id="222"), full_marks_student("222")]
+    overrides = Overrides.read(write(tmp_path, "222,ex01_tf1_add,,1,,r,,\n"))
+    people = [((r.key, r.display_name, r.student_id or ""), r.student) for r in results]
+    precheck(overrides, people, {"ex01_tf1_add": set()})
+    out, _ = apply_overrides(results, overrides, {})
+    assert out[0].adjusted and not out[1].adjusted

@@ -44,5 +44,5 @@ def test_the_demo_course_files_fit_the_sample_class(tmp_path: Path) -> None:
     assert set(course.deadline.extensions) <= keys
     assert set(read_times_csv(ROOT / "examples" / "sample_times.csv", course.deadline.zone)) <= keys
     precheck(Overrides.read(ROOT / "examples" / "sample_overrides.csv"),
-             [(s.key, s.display, s.name, s.student_id or "") for s in students],
+             [((s.key, s.display, s.student_id or ""), s.name) for s in students],
              {ex.id: {c.id for c in ex.checks} for ex in course.exercises})

@@ -235,7 +235,7 @@ def _class_policy(args: argparse.Namespace, course: Course, students: list, out:
     save_file_times(out, {s.key: moment for s in students if (moment := newest_file_time(s.files.values()))})
     policy, worksheet = _policy(settings, course, out)
     if policy.overrides is not None:
-        precheck(policy.overrides, [(s.key, s.display, s.name, s.student_id or "") for s in students],
+        precheck(policy.overrides, [((s.key, s.display, s.student_id or ""), s.name) for s in students],
                  {ex.id: {c.id for c in ex.checks} for ex in course.exercises})
     if any(s.student_id for s in students):
         from tfgrade.reports.moodle_feedback import write_folders

@@ -123,20 +123,30 @@ def _parse_row(line: int, row: Mapping[str, str], problems: list[Msg]) -> Overri
                     points=points, delta=delta, reason=row["reason"], by=row.get("by", ""), when=row.get("when", ""))
 
 
-def _aliases(result: SubmissionResult) -> set[str]:
-    return {a.strip().casefold() for a in (result.key, result.display_name, result.student_id or "") if a}
+Person = tuple[tuple[str, ...], str]      # (exact names: key, display name, LMS id; plain name)
 
 
-def find_student(name: str, results: Sequence[SubmissionResult]) -> tuple[SubmissionResult | None, bool]:
-    """(the result `name` designates, ambiguous): key/display name/id first, then a unique name."""
+def _person(result: SubmissionResult) -> Person:
+    return (result.key, result.display_name, result.student_id or ""), result.student
+
+
+def designate(name: str, people: Sequence[Person]) -> tuple[int | None, bool]:
+    """(index of the person `name` designates, ambiguous): an exact name (key, display name,
+    id) first, then a plain name no one else has; case and outer spaces do not count."""
     wanted = name.strip().casefold()
-    exact = [r for r in results if wanted in _aliases(r)]
+    exact = [i for i, (names, _) in enumerate(people) if wanted in {n.strip().casefold() for n in names if n}]
     if len(exact) == 1:
         return exact[0], False
-    by_name = [r for r in results if r.student.strip().casefold() == wanted]
+    by_name = [i for i, (_, plain) in enumerate(people) if plain.strip().casefold() == wanted]
     if len(exact) > 1 or len(by_name) > 1:
         return None, True
     return (by_name[0], False) if by_name else (None, False)
+
+
+def find_student(name: str, results: Sequence[SubmissionResult]) -> tuple[SubmissionResult | None, bool]:
+    """(the result `name` designates, ambiguous): see `designate`."""
+    index, ambiguous = designate(name, [_person(r) for r in results])
+    return (results[index] if index is not None else None), ambiguous
 
 
 @dataclass(frozen=True)
@@ -244,18 +254,17 @@ def _apply_to_exercise(ex: ExerciseResult, rows: Sequence[Override], reference_m
     return new_ex, done
 
 
-def precheck(overrides: Overrides, students: Sequence[tuple[str, ...]], checks: Mapping[str, set[str]]) -> None:
-    """Before a class is graded: every row names a student of the class (`students`: each
-    one's names, key first), an exercise of the course and one of its checks (`checks`). The
-    rest (a check a student's result lacks, a value above its maximum) is told when the
-    overrides are applied; this spares the instructor a whole grading run to learn of a typo."""
+def precheck(overrides: Overrides, students: Sequence[Person], checks: Mapping[str, set[str]]) -> None:
+    """Before a class is graded: every row designates a student of the class (`students`: each
+    one's exact names and plain name, by the same rule as `apply_overrides`), an exercise of
+    the course and one of its checks (`checks`). The rest (a check a student's result lacks,
+    a value above its maximum) is told when the overrides are applied; this spares the
+    instructor a whole grading run to learn of a typo."""
     problems: list[Msg] = []
-    folded = [{n.strip().casefold() for n in names if n} for names in students]
     for row in overrides.rows:
-        wanted = row.student.strip().casefold()
-        hits = sum(wanted in names for names in folded)
-        if hits != 1:
-            key = "policy_override_ambiguous_student" if hits > 1 else "policy_override_unknown_student"
+        index, ambiguous = designate(row.student, students)
+        if index is None:
+            key = "policy_override_ambiguous_student" if ambiguous else "policy_override_unknown_student"
             problems.append(GRADER(key, line=row.line, student=row.student[:80]))
         if row.exercise not in checks:
             problems.append(GRADER("policy_override_unknown_exercise", line=row.line, exercise=row.exercise[:80],
