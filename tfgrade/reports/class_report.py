@@ -28,6 +28,7 @@ from tfgrade.reports.student_report import band
 from tfgrade.reports.templating import page_context, template_env
 
 if TYPE_CHECKING:
+    from tfgrade.reports.leaderboard import LeaderboardView
     from tfgrade.similarity.report import SimilarityReport
 
 FLAG_ORDER = ("not_submitted", "timeout", "crash", "unreadable", "tampering", "implausible", "public_data",
@@ -237,7 +238,7 @@ def class_view(results: Sequence[SubmissionResult], lang: Lang,
 
 def render_class_report(results: Sequence[SubmissionResult], lang: Lang = "es",
                         env: Environment | None = None, max_points: Mapping[str, float] | None = None,
-                        leaderboard: object | None = None, similarity: SimilarityReport | None = None) -> str:
+                        leaderboard: LeaderboardView | None = None, similarity: SimilarityReport | None = None) -> str:
     """`leaderboard`: the instructors' view of the board (reports.leaderboard), if the course has one;
     `similarity`: the class's similar pairs (OUT/similarity.json), instructors only."""
     env = env or template_env()
@@ -254,7 +255,7 @@ def render_class_report(results: Sequence[SubmissionResult], lang: Lang = "es",
 
 def write_class_report(results: Sequence[SubmissionResult], out_dir: Path, lang: Lang = "es",
                        env: Environment | None = None, max_points: Mapping[str, float] | None = None,
-                       leaderboard: object | None = None, similarity: SimilarityReport | None = None) -> Path:
+                       leaderboard: LeaderboardView | None = None, similarity: SimilarityReport | None = None) -> Path:
     path = Path(out_dir) / "index.html"
     write_text_atomic(path, render_class_report(results, lang, env, max_points, leaderboard, similarity))
     return path

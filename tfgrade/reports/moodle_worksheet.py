@@ -68,7 +68,7 @@ from tfgrade.engine.results import SubmissionResult, write_bytes_atomic
 from tfgrade.errors import TfgradeError
 from tfgrade.i18n import LANGS, Lang, Msg
 from tfgrade.reports.formatting import csv_safe, fmt_num
-from tfgrade.reports.scoring import exercise_ids, reference_max, student_final, student_max, student_penalty
+from tfgrade.reports.scoring import exercise_ids, reference_max, student_final, student_max
 
 Role = Literal["id", "fullname", "email", "status", "grade", "maxgrade", "scale", "canchange",
                "submitted", "graded", "feedback"]
@@ -293,9 +293,8 @@ def default_summary(grade_for: GradeFor) -> Summary:
     def summary(result: SubmissionResult, lang: Lang) -> str:
         total, top = grade_for(result)
         parts = [GRADER("moodle_summary_details", score=fmt_num(total, lang), points=fmt_num(top, lang)).get(lang)]
-        penalty = student_penalty(result, [e.exercise for e in result.exercises])
-        if result.late is not None and penalty > 0:
-            parts.append(GRADER("moodle_summary_late", penalty=fmt_num(penalty, lang),
+        if result.late is not None and result.penalty > 0:
+            parts.append(GRADER("moodle_summary_late", penalty=fmt_num(result.penalty, lang),
                                 days=result.late.days_late).get(lang))
         if result.adjusted:
             parts.append(GRADER("moodle_summary_adjusted").get(lang))
