@@ -135,6 +135,15 @@ def _write_unmatched(path: Path, unmatched: Sequence[Unmatched]) -> None:
     write_text_atomic(path, _to_csv(rows))
 
 
+def _write_export(path: Path, rows: Sequence[Sequence[str]], imported: list[str],
+                  unmatched: list[Unmatched]) -> LmsExport:
+    """The import file and, beside it, `<name>_unmatched.csv`: what could not be imported, and why."""
+    write_text_atomic(path, _to_csv(rows))
+    unmatched_path = path.with_name(path.name.replace(".csv", "_unmatched.csv"))
+    _write_unmatched(unmatched_path, unmatched)
+    return LmsExport(path, unmatched_path, imported, unmatched)
+
+
 def _no_result(results: Sequence[SubmissionResult], roster: Sequence[Mapping[str, str]] | None) -> list[Unmatched]:
     if not roster:
         return []
@@ -172,13 +181,7 @@ def write_moodle_csv(results: Sequence[SubmissionResult], out_dir: Path, *,
         per_exercise = [f"{round(ex.score, 2):g}" if (ex := r.exercise(i)) is not None else "0" for i in ids]
         rows.append([csv_safe(key), csv_safe(name), _grade(total, top, scale_to), *per_exercise])
         imported.append(r.student)
-    unmatched += _no_result(results, roster)
-    out_dir = Path(out_dir)
-    path = out_dir / file_name
-    write_text_atomic(path, _to_csv(rows))
-    unmatched_path = out_dir / file_name.replace(".csv", "_unmatched.csv")
-    _write_unmatched(unmatched_path, unmatched)
-    return LmsExport(path, unmatched_path, imported, unmatched)
+    return _write_export(Path(out_dir) / file_name, rows, imported, unmatched + _no_result(results, roster))
 
 
 def write_canvas_csv(results: Sequence[SubmissionResult], out_dir: Path, *,
@@ -211,10 +214,4 @@ def write_canvas_csv(results: Sequence[SubmissionResult], out_dir: Path, *,
             continue
         rows.append([csv_safe(name), canvas_id, sis_user, sis_login, csv_safe(section), _grade(total, top, scale_to)])
         imported.append(r.student)
-    unmatched += _no_result(results, roster)
-    out_dir = Path(out_dir)
-    path = out_dir / file_name
-    write_text_atomic(path, _to_csv(rows))
-    unmatched_path = out_dir / file_name.replace(".csv", "_unmatched.csv")
-    _write_unmatched(unmatched_path, unmatched)
-    return LmsExport(path, unmatched_path, imported, unmatched)
+    return _write_export(Path(out_dir) / file_name, rows, imported, unmatched + _no_result(results, roster))
