@@ -103,13 +103,7 @@ def outputs_to_labels(outputs: npt.ArrayLike, n_examples: int) -> Predictions:
     Shape (N, k), k >= 2: k softmax units (or logits), label = argmax.
     Any other shape raises PredictionShapeError; a row with NaN/inf becomes INVALID_LABEL.
     """
-    out = np.asarray(outputs)
-    if out.dtype.kind not in "fiub":
-        raise PredictionShapeError(Msg(
-            f"las predicciones deberían ser números, son de tipo {out.dtype}",
-            f"predictions should be numbers, they are of type {out.dtype}"))
-    out = out.astype(np.float64)
-    _check_rows(out, n_examples)
+    out = _numeric_rows(outputs, n_examples)
     if out.ndim == 1 or (out.ndim == 2 and out.shape[1] == 1):
         column = out.reshape(-1)
         bad = ~np.isfinite(column)
@@ -127,13 +121,7 @@ def outputs_to_labels(outputs: npt.ArrayLike, n_examples: int) -> Predictions:
 
 def outputs_to_values(outputs: npt.ArrayLike, n_examples: int) -> Predictions:
     """Regression values from outputs of shape (N,) or (N, 1); NaN/inf are counted."""
-    out = np.asarray(outputs)
-    if out.dtype.kind not in "fiub":
-        raise PredictionShapeError(Msg(
-            f"las predicciones deberían ser números, son de tipo {out.dtype}",
-            f"predictions should be numbers, they are of type {out.dtype}"))
-    out = out.astype(np.float64)
-    _check_rows(out, n_examples)
+    out = _numeric_rows(outputs, n_examples)
     if not (out.ndim == 1 or (out.ndim == 2 and out.shape[1] == 1)):
         raise PredictionShapeError(Msg(
             f"una regresión debe dar un valor por ejemplo: forma (N, 1); hay {out.shape}",
@@ -141,6 +129,18 @@ def outputs_to_values(outputs: npt.ArrayLike, n_examples: int) -> Predictions:
     values = out.reshape(-1)
     n_bad = int((~np.isfinite(values)).sum())
     return Predictions(values, n_bad, _invalid_note(n_bad, n_examples))
+
+
+def _numeric_rows(outputs: npt.ArrayLike, n_examples: int) -> np.ndarray:
+    """The outputs as float64, one row per example; anything else is a PredictionShapeError."""
+    out = np.asarray(outputs)
+    if out.dtype.kind not in "fiub":
+        raise PredictionShapeError(Msg(
+            f"las predicciones deberían ser números, son de tipo {out.dtype}",
+            f"predictions should be numbers, they are of type {out.dtype}"))
+    out = out.astype(np.float64)
+    _check_rows(out, n_examples)
+    return out
 
 
 def _check_rows(out: np.ndarray, n_examples: int) -> None:
